@@ -1,0 +1,21 @@
+# ptimport: PGXS build.  The version comes from ptimport.control alone.
+EXTENSION = ptimport
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = ptimport
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+DATA = $(EXTENSION)--$(EXTVERSION).sql
+PGFILEDESC = "ptimport - validated CSV import of client lists"
+
+PG_CPPFLAGS = -I$(srcdir)/src
+SHLIB_LINK += -lcsv
+
+# pg_regress: one file per topic in sql/, expected output in expected/.
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --encoding=UTF8
+
+EXTRA_CLEAN = results/ regression.diffs regression.out log/ tmp_check/ output_iso/
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
