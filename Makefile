@@ -14,6 +14,10 @@ SHLIB_LINK += -lcsv
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --encoding=UTF8
 
+# pg_isolation_regress: concurrency specs in test/isolation/specs.
+ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso --encoding=UTF8
+
 EXTRA_CLEAN = results/ regression.diffs regression.out log/ tmp_check/ output_iso/
 
 PG_CONFIG ?= pg_config

@@ -251,11 +251,13 @@ seen_hash(const void *key, Size keysize)
 {
 	const char *id = *(char *const *) key;
 
+	(void) keysize;
 	return hash_bytes((const unsigned char *) id, (int) strlen(id));
 }
 
 static int
 seen_match(const void *key1, const void *key2, Size keysize)
 {
+	(void) keysize;
 	return strcmp(*(char *const *) key1, *(char *const *) key2);
 }

@@ -77,7 +77,7 @@ pt_column_array(PtTextColumn *col)
 		return construct_empty_array(TEXTOID);
 
 	dataoffset = col->hasnull ? ARR_OVERHEAD_WITHNULLS(1, col->nitems) : 0;
-	total = (col->hasnull ? dataoffset : ARR_OVERHEAD_NONULLS(1)) + col->items.len;
+	total = (col->hasnull ? (Size) dataoffset : ARR_OVERHEAD_NONULLS(1)) + col->items.len;
 	if (!AllocSizeIsValid(total))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -93,6 +93,6 @@ pt_column_array(PtTextColumn *col)
 	ARR_LBOUND(result)[0] = 1;
 	if (col->hasnull)
 		memcpy((bits8 *) (ARR_LBOUND(result) + 1), col->nulls, (col->nitems + 7) / 8);
-	memcpy(ARR_DATA_PTR(result), col->items.data, col->items.len);
+	memcpy((char *) result + (total - col->items.len), col->items.data, col->items.len);
 	return result;
 }
