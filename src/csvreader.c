@@ -85,9 +85,20 @@ pt_csv_step(PtCsvReader *reader, size_t budget)
 			if (csv_fini(&reader->parser, on_field, on_row_end, reader) != 0 &&
 				csv_error(&reader->parser) == CSV_EPARSE)
 			{
+				size_t		raw_end = reader->len;
+
+				/* The unclosed value runs to the end, less a final line end. */
+				if (reader->line_offset == reader->len && reader->line > 1)
+				{
+					reader->line--;
+					if (raw_end > 0 && data[raw_end - 1] == '\n')
+						raw_end--;
+					if (raw_end > 0 && data[raw_end - 1] == '\r')
+						raw_end--;
+				}
 				reader->row.problem = PT_CSV_UNCLOSED_QUOTE;
 				reader->row.problem_line = reader->row.line_no;
-				emit_row(reader, reader->len);
+				emit_row(reader, raw_end);
 			}
 			reader->finished = true;
 			break;

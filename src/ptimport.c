@@ -13,9 +13,13 @@
 #include <limits.h>
 #include <stdlib.h>
 
+#include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rls.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
@@ -33,6 +37,7 @@ char	   *pt_account_id_setting = NULL;
 static bool check_account_id(char **newval, void **extra, GucSource source);
 static bool parse_account_id(const char *s, int64 *account_id);
 static int64 resolve_account(FunctionCallInfo fcinfo);
+static bool subject_to_rls(void);
 static int	current_year(void);
 
 void		_PG_init(void);
@@ -153,6 +158,15 @@ resolve_account(FunctionCallInfo fcinfo)
 		parse_account_id(pt_account_id_setting, &setting);
 	int64		account_id;
 
+	/* A role under row-level security must say which account it acts for. */
+	if (!have_setting && subject_to_rls())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("role \"%s\" imports only for the account in ptimport.account_id",
+						GetUserNameFromId(GetUserId(), false)),
+				 errdetail("Row-level security limits the role to that account, and it is not set."),
+				 errhint("SET ptimport.account_id to the account first.")));
+
 	if (PG_ARGISNULL(1))
 	{
 		if (!have_setting)
@@ -173,6 +187,15 @@ resolve_account(FunctionCallInfo fcinfo)
 				 errdetail("ptimport.account_id is set to %lld.", (long long) setting),
 				 errhint("Leave out account_id, or change ptimport.account_id.")));
 	return account_id;
+}
+
+/* True when row-level security applies to the current role on the tables. */
+static bool
+subject_to_rls(void)
+{
+	Oid			client = get_relname_relid("client", get_namespace_oid("ptimport", false));
+
+	return OidIsValid(client) && check_enable_rls(client, InvalidOid, true) == RLS_ENABLED;
 }
 
 /* This year in the session's time zone, as current_date sees it. */

@@ -429,16 +429,21 @@ pt_looks_like_national_id(const char *s, size_t len)
 	return false;
 }
 
-/* A year field with a letter in it, in a first row: a header, not a typo. */
+/* A year field of words, not digits, in a first row: a header, not a typo. */
 static bool
 looks_like_header(const char *s, size_t len)
 {
+	bool		letter = false;
 	size_t		i;
 
 	for (i = 0; i < len; i++)
+	{
+		if (s[i] >= '0' && s[i] <= '9')
+			return false;
 		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z'))
-			return true;
-	return false;
+			letter = true;
+	}
+	return letter;
 }
 
 /* Characters in UTF-8 text: bytes that do not continue a sequence. */

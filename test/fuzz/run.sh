@@ -1,0 +1,54 @@
+#!/bin/bash
+# Fuzzes ptimport's pure-C CSV reader and row validator with libFuzzer for
+# FUZZ_SECONDS (default 60) seconds, starting from test/fuzz/corpus/.  Builds
+# and fuzzes in temporary directories, so nothing in the tree is written.
+# Exits non-zero, printing the crashing input, if libFuzzer finds a crash,
+# a leak, a timeout or a broken invariant.
+#
+# Usage: test/fuzz/run.sh     (from anywhere; FUZZ_SECONDS=300 for longer)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+seconds=${FUZZ_SECONDS:-60}
+cc=${FUZZ_CC:-clang}
+command -v "$cc" >/dev/null 2>&1 || cc=clang-14
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ptimport-fuzz.XXXXXX")
+artifacts=$(mktemp -d "${TMPDIR:-/tmp}/ptimport-fuzz-crash.XXXXXX")
+keep_artifacts=false
+cleanup() {
+    rm -rf "$work"
+    $keep_artifacts || rm -rf "$artifacts"
+}
+trap cleanup EXIT
+
+"$cc" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -I src -o "$work/fuzz_rows" \
+    test/fuzz/fuzz_rows.c src/csvreader.c src/validate.c -lcsv
+
+mkdir "$work/corpus"
+cp test/fuzz/corpus/* "$work/corpus/"
+
+status=0
+start=$SECONDS
+"$work/fuzz_rows" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+    -rss_limit_mb=1024 -print_final_stats=1 \
+    -artifact_prefix="$artifacts/" "$work/corpus" >"$work/log" 2>&1 || status=$?
+
+shopt -s nullglob
+found=("$artifacts"/*)
+if [ "$status" -ne 0 ] || [ "${#found[@]}" -gt 0 ]; then
+    keep_artifacts=true
+    tail -n 60 "$work/log"
+    for f in "${found[@]}"; do
+        echo "fuzz: crashing input kept in $f"
+        od -A d -t x1z -v "$f" | head -n 64
+    done
+    echo "fuzz: FAILED (libFuzzer exit status $status)"
+    exit 1
+fi
+
+runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n 1)
+secs=$((SECONDS - start))
+cov=$(grep -o 'cov: [0-9]*' "$work/log" | tail -n 1 | cut -d' ' -f2)
+echo "fuzz: ${runs:-?} runs in ${secs} s, coverage ${cov:-?} edges, no crash"

@@ -1,0 +1,200 @@
+# 001_cancel.pl
+#   Cancelling a large import: a statement_timeout that fires while the file
+#   is being parsed and a pg_cancel_backend that lands while the rows are
+#   being written both stop the import at once with SQLSTATE 57014, leave no
+#   client, group, run or issue row behind, and leave the session usable.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+
+# Rows in the large file; ptimport.max_rows and max_bytes are raised for it.
+my $big_rows = 200_000;
+
+# Generous bound, in seconds, on the time from the cancel to the error.  The
+# reader checks for interrupts every 256 kB and the executor for every row,
+# so the delay is normally a few milliseconds; the bound only has to survive
+# a loaded machine.
+my $cancel_bound = 2;
+
+# Accounts: the cancelled imports and the small follow-up imports.
+my $big_account = 2;
+my $small_account = 9;
+
+# A deterministic client file of $n valid rows in 20 groups.
+sub client_file
+{
+	my ($n) = @_;
+	my $csv = '';
+
+	for my $i (1 .. $n)
+	{
+		$csv .= sprintf("P%07d,First%d,Last%d,%d,%s,p%d\@example.org,0041%09d,F%02d,Group %d\n",
+			$i, $i, $i, 1940 + $i % 80, $i % 2 ? 'm' : 'f', $i, $i, $i % 100,
+			$i % 20 + 1);
+	}
+	return $csv;
+}
+
+# Three rows, one with an invalid gender: 2 imported, 1 skipped.
+my $small_csv = "S1,Ann,Smith,1980,f,,,,Team A\n"
+  . "S2,Bob,Jones,1975,m,,,,team a\n"
+  . "S3,Cy,Brown,1990,x,,,,Team A\n";
+
+my $node = PostgreSQL::Test::Cluster->new('cancel');
+$node->init(extra => [ '--encoding=UTF8', '--locale=C.UTF-8' ]);
+$node->append_conf(
+	'postgresql.conf', qq{
+ptimport.max_rows = 1000000
+ptimport.max_bytes = '100MB'
+autovacuum = off
+});
+$node->start;
+
+# The files are read by the server from disk, so no 14 MB literal goes
+# through psql.
+my $dir = PostgreSQL::Test::Utils::tempdir;
+PostgreSQL::Test::Utils::append_to_file("$dir/big.csv", client_file($big_rows));
+PostgreSQL::Test::Utils::append_to_file("$dir/small.csv", $small_csv);
+$node->safe_psql(
+	'postgres', qq{
+CREATE EXTENSION ptimport;
+CREATE TABLE public.test_file (name text PRIMARY KEY, data bytea NOT NULL);
+INSERT INTO public.test_file
+	VALUES ('big', pg_catalog.pg_read_binary_file('$dir/big.csv')),
+		   ('small', pg_catalog.pg_read_binary_file('$dir/small.csv'));
+});
+
+# Everything the import writes, for one account, as "clients|groups|runs|issues".
+sub written
+{
+	my ($account) = @_;
+	return $node->safe_psql(
+		'postgres', qq{
+SELECT (SELECT count(*) FROM ptimport.client WHERE account_id = $account),
+	   (SELECT count(*) FROM ptimport.client_group WHERE account_id = $account),
+	   (SELECT count(*) FROM ptimport.import_run WHERE account_id = $account),
+	   (SELECT count(*) FROM ptimport.import_issue WHERE account_id = $account)});
+}
+
+sub import_sql
+{
+	my ($file, $account) = @_;
+	return "SELECT line_no, internal_id, code FROM ptimport.pt_import_clients("
+	  . "(SELECT data FROM public.test_file WHERE name = '$file'), $account)";
+}
+
+# Runs $sql in the background session; returns stdout, stderr and seconds.
+# BackgroundPsql keeps stderr across queries, so it is emptied first.
+sub bg_query
+{
+	my ($bg, $sql) = @_;
+	$bg->{stderr} = '';
+	my $start = time;
+	my $out = $bg->query($sql);
+	return ($out, $bg->{stderr}, time - $start);
+}
+
+# The session every import and cancel below happens in.  VERBOSITY verbose
+# makes psql print the SQLSTATE of each message.
+my $bg = $node->background_psql('postgres', on_error_stop => 0);
+bg_safe($bg, '\set VERBOSITY verbose');
+my $pid = bg_safe($bg, 'SELECT pg_catalog.pg_backend_pid()');
+
+# Runs $sql in the background session and dies if it fails.
+sub bg_safe
+{
+	my ($bg, $sql) = @_;
+	$bg->{stderr} = '';
+	return bg_safe($bg, $sql);
+}
+
+# Checks that the session's next call is an ordinary import: the small file,
+# whose expected outcome is $notice.
+sub next_import_works
+{
+	my ($label, $notice) = @_;
+	my ($out, $err) = bg_query($bg, import_sql('small', $small_account));
+	is($out, "3|S3|invalid_gender", "$label: the next import returns its problem row");
+	like($err, qr/NOTICE:  00000: \Q$notice\E/,
+		"$label: the next import reports its summary");
+	unlike($err, qr/ERROR/, "$label: the next import raises no error");
+}
+
+# ---- A statement_timeout that fires while the file is parsed ----
+#
+# With ptimport.max_rows one below the file's row count the import parses
+# and validates every row and then refuses the file (54000): it never gets
+# to writing.  So if a statement_timeout makes the same call end with 57014
+# instead, the interrupt was serviced while decoding or parsing.
+
+bg_safe($bg, "SET ptimport.max_rows = " . ($big_rows - 1));
+my ($out, $err, $parse_secs) = bg_query($bg, import_sql('big', $big_account));
+like($err, qr/ERROR:  54000: file has too many rows/,
+	'without a timeout the file is parsed to the end and refused');
+diag sprintf("parsing %d rows takes %.3f s", $big_rows, $parse_secs);
+
+# The timeout fires a quarter of the way into the parse.
+my $timeout_ms = int($parse_secs * 1000 / 4);
+cmp_ok($timeout_ms, '>=', 20, 'parsing the file takes long enough to be interrupted');
+bg_safe($bg, "SET statement_timeout = $timeout_ms");
+($out, $err, my $secs) = bg_query($bg, import_sql('big', $big_account));
+bg_safe($bg, 'RESET statement_timeout');
+bg_safe($bg, 'RESET ptimport.max_rows');
+like($err, qr/ERROR:  57014: canceling statement due to statement timeout/,
+	'a statement_timeout during parsing cancels the import (57014)');
+my $parse_delay = $secs - $timeout_ms / 1000;
+diag sprintf("statement_timeout %d ms, import ended after %.3f s: %.3f s after the timeout",
+	$timeout_ms, $secs, $parse_delay);
+cmp_ok($parse_delay, '<', $cancel_bound,
+	"the import stopped within $cancel_bound s of the timeout");
+is(written($big_account), '0|0|0|0',
+	'the import cancelled while parsing wrote no client, group, run or issue');
+next_import_works('after a timeout while parsing',
+	'imported 2 of 3 rows: 2 inserted, 0 updated, 0 unchanged; 1 row skipped; 1 group created');
+
+# ---- A pg_cancel_backend that lands while the rows are written ----
+#
+# The client table's file grows only while the upsert is inserting rows, so
+# once another session sees it grow the import is in the middle of writing.
+
+my $size_sql = "SELECT pg_catalog.pg_relation_size('ptimport.client')";
+my $base_size = $node->safe_psql('postgres', $size_sql);
+$bg->{stderr} = '';
+$bg->query_until(qr/import started/,
+	"\\echo import started\n" . import_sql('big', $big_account) . ";\n\\echo import ended\n");
+my $write_start = time;
+ok($node->poll_query_until('postgres', "$size_sql > $base_size"),
+	'the import starts writing client rows');
+my $grown = $node->safe_psql('postgres', "$size_sql - $base_size");
+my $cancel_at = time;
+is($node->safe_psql('postgres', "SELECT pg_catalog.pg_cancel_backend($pid)"),
+	't', 'the import is cancelled while it writes');
+$bg->query_until(qr/import ended/, '');
+my $write_delay = time - $cancel_at;
+like($bg->{stderr}, qr/ERROR:  57014: canceling statement due to user request/,
+	'a cancel while writing stops the import (57014)');
+diag sprintf("cancelled %.3f s into the import, with %d kB of client rows written;"
+	  . " the error came %.3f s after the cancel",
+	$cancel_at - $write_start, $grown / 1024, $write_delay);
+cmp_ok($write_delay, '<', $cancel_bound,
+	"the import stopped within $cancel_bound s of the cancel");
+is(written($big_account), '0|0|0|0',
+	'the import cancelled while writing left no client, group, run or issue');
+next_import_works('after a cancel while writing',
+	'imported 2 of 3 rows: 0 inserted, 0 updated, 2 unchanged; 1 row skipped; 0 groups created');
+
+# ---- The same file, not cancelled, imports whole ----
+($out, $err, $secs) = bg_query($bg, import_sql('big', $big_account));
+like($err, qr/NOTICE:  00000: imported $big_rows of $big_rows rows: $big_rows inserted, 0 updated, 0 unchanged; 0 rows skipped; 20 groups created/,
+	'the file imports whole when it is not cancelled');
+diag sprintf("the whole import of %d rows takes %.3f s", $big_rows, $secs);
+is(written($big_account), "$big_rows|20|1|0",
+	'the uncancelled import wrote every client, group and its run');
+
+$bg->quit;
+$node->stop;
+done_testing();
