@@ -4,6 +4,7 @@
  *	  Turns the uploaded bytes into UTF-8 text the reader can trust: checks
  *	  the size before detoasting, refuses UTF-16, NUL bytes and bytes that
  *	  are invalid in the source encoding (naming the line), drops a BOM.
+ *	  The null and size checks also serve ptimport.submit (inbox.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -14,6 +15,36 @@
 
 static void report_bad_bytes(const char *data, size_t len, size_t at, int encoding);
 
+/* Refuses a missing file: the data argument of an import or a submit. */
+void
+pt_require_data(NullableDatum data)
+{
+	if (data.isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("data must not be null"),
+				 errhint("Pass the file's contents as bytea.")));
+}
+
+/*
+ * Refuses a file larger than ptimport.max_bytes.  raw may still be toasted:
+ * only its header is read, so an oversized file is never fetched.
+ */
+void
+pt_check_size(Datum raw)
+{
+	Size		raw_size = toast_raw_datum_size(raw) - VARHDRSZ;
+	Size		max_bytes = (Size) pt_max_bytes_kb * 1024;
+
+	if (raw_size > max_bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("file is too large"),
+				 errdetail("The file has %zu bytes; ptimport.max_bytes allows %zu.",
+						   (size_t) raw_size, (size_t) max_bytes),
+				 errhint("Split the file into smaller files, or ask a superuser to raise ptimport.max_bytes.")));
+}
+
 /*
  * Sets imp->data and imp->len to the file's text in UTF-8.  raw may still be
  * toasted: its size is checked first.
@@ -21,8 +52,6 @@ static void report_bad_bytes(const char *data, size_t len, size_t at, int encodi
 void
 pt_decode_input(PtImport *imp, bytea *raw, const char *encoding)
 {
-	Size		raw_size = toast_raw_datum_size(PointerGetDatum(raw)) - VARHDRSZ;
-	Size		max_bytes = (Size) pt_max_bytes_kb * 1024;
 	int			src_encoding = pg_char_to_encoding(encoding);
 	bytea	   *bytes;
 	const char *data;
@@ -36,13 +65,7 @@ pt_decode_input(PtImport *imp, bytea *raw, const char *encoding)
 				 errmsg("\"%s\" is not an encoding a file can be read in", encoding),
 				 errhint("Use an encoding name such as 'UTF8', 'WIN1252' or 'LATIN1'.")));
 
-	if (raw_size > max_bytes)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("file is too large"),
-				 errdetail("The file has %zu bytes; ptimport.max_bytes allows %zu.",
-						   (size_t) raw_size, (size_t) max_bytes),
-				 errhint("Split the file into smaller files, or ask a superuser to raise ptimport.max_bytes.")));
+	pt_check_size(PointerGetDatum(raw));
 
 	bytes = (bytea *) pg_detoast_datum_packed(raw);
 	data = VARDATA_ANY(bytes);

@@ -33,10 +33,13 @@ PG_FUNCTION_INFO_V1(pt_import_clients);
 int			pt_max_rows = 1000;
 int			pt_max_bytes_kb = 10 * 1024;
 char	   *pt_account_id_setting = NULL;
+int			pt_inbox_retention_days = 30;
+
+/* run_id of this session's latest completed import, 0 if none yet. */
+int64		pt_latest_run_id = 0;
 
 static bool check_account_id(char **newval, void **extra, GucSource source);
 static bool parse_account_id(const char *s, int64 *account_id);
-static int64 resolve_account(FunctionCallInfo fcinfo);
 static bool subject_to_rls(void);
 static int	current_year(void);
 
@@ -63,6 +66,14 @@ _PG_init(void)
 							   "and by the row-level security policies.",
 							   &pt_account_id_setting, "",
 							   PGC_USERSET, 0, check_account_id, NULL, NULL);
+
+	DefineCustomIntVariable("ptimport.inbox_retention_days",
+							"Days a processed inbox file's contents are kept.",
+							"Once a submitted file is done or failed and this many days "
+							"have passed, its contents are deleted; its state and run "
+							"summary stay.  0 deletes them as soon as the file is processed.",
+							&pt_inbox_retention_days, 30, 0, 36500,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("ptimport");
 }
@@ -107,14 +118,10 @@ pt_import_clients(PG_FUNCTION_ARGS)
 	MemoryContext old;
 	const char *encoding;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("data must not be null"),
-				 errhint("Pass the file's contents as bytea.")));
+	pt_require_data(fcinfo->args[0]);
 
 	memset(&imp, 0, sizeof(imp));
-	imp.account_id = resolve_account(fcinfo);
+	imp.account_id = pt_resolve_account(fcinfo->args[1]);
 	imp.dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
 	encoding = PG_ARGISNULL(3) ? "UTF8" : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	imp.source_name = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
@@ -136,6 +143,7 @@ pt_import_clients(PG_FUNCTION_ARGS)
 		pt_write_clients(&imp);
 	pt_log_run(&imp);
 	SPI_finish();
+	pt_latest_run_id = imp.run_id;
 
 	MemoryContextSwitchTo(old);
 	pt_report(&imp, fcinfo);
@@ -149,8 +157,8 @@ pt_import_clients(PG_FUNCTION_ARGS)
  * ptimport.account_id.  When both are given they must agree, so a session
  * acting for one account cannot write to another by passing its id.
  */
-static int64
-resolve_account(FunctionCallInfo fcinfo)
+int64
+pt_resolve_account(NullableDatum arg)
 {
 	int64		setting = 0;
 	bool		have_setting = pt_account_id_setting != NULL &&
@@ -167,7 +175,7 @@ resolve_account(FunctionCallInfo fcinfo)
 				 errdetail("Row-level security limits the role to that account, and it is not set."),
 				 errhint("SET ptimport.account_id to the account first.")));
 
-	if (PG_ARGISNULL(1))
+	if (arg.isnull)
 	{
 		if (!have_setting)
 			ereport(ERROR,
@@ -178,7 +186,7 @@ resolve_account(FunctionCallInfo fcinfo)
 		return setting;
 	}
 
-	account_id = PG_GETARG_INT64(1);
+	account_id = DatumGetInt64(arg.value);
 	if (have_setting && account_id != setting)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -23,6 +23,11 @@
 extern int	pt_max_rows;
 extern int	pt_max_bytes_kb;
 extern char *pt_account_id_setting;
+extern int	pt_inbox_retention_days;
+
+/* ptimport.c */
+extern int64 pt_latest_run_id;
+extern int64 pt_resolve_account(NullableDatum arg);
 
 /*
  * A text[] built in place: items are appended in the array's own storage
@@ -91,6 +96,8 @@ typedef struct PtImport
 } PtImport;
 
 /* input.c */
+extern void pt_require_data(NullableDatum data);
+extern void pt_check_size(Datum raw);
 extern void pt_decode_input(PtImport *imp, bytea *raw, const char *encoding);
 
 /* collect.c */

@@ -1,0 +1,112 @@
+/*-------------------------------------------------------------------------
+ *
+ * inbox.c
+ *	  The C side of queued imports: ptimport.submit() files an upload in
+ *	  ptimport.inbox after the same cheap checks an import makes first, and
+ *	  ptimport.purge_inbox() deletes processed files' contents when they expire.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "ptimport.h"
+
+#include "access/detoast.h"
+#include "catalog/pg_type_d.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+
+/*
+ * The C names carry the pt_ prefix: the library is loaded with global
+ * symbols, and "submit" alone is too common a name to export.
+ */
+PG_FUNCTION_INFO_V1(pt_submit);
+PG_FUNCTION_INFO_V1(pt_purge_inbox);
+PG_FUNCTION_INFO_V1(pt_last_run_id);
+
+static const char insert_file_sql[] =
+	"INSERT INTO ptimport.inbox (account_id, source_name, size_bytes, content)"
+	" VALUES ($1, $2, $3, $4)"
+	" RETURNING file_id";
+
+/* A processed file expires $1 days after it was processed. */
+static const char purge_sql[] =
+	"UPDATE ptimport.inbox"
+	" SET content = NULL, content_deleted_at = pg_catalog.clock_timestamp()"
+	" WHERE content IS NOT NULL AND state IN ('done', 'failed')"
+	"   AND processed_at <= pg_catalog.clock_timestamp()"
+	"                        - pg_catalog.make_interval(days => $1)";
+
+/*
+ * submit(data bytea, account_id bigint, source_name text) returns bigint
+ *	  Queues a file for process_inbox() and returns its file_id.  Only the
+ *	  checks that need not read the file run here: data is given, it is not
+ *	  larger than ptimport.max_bytes, and the account resolves exactly as
+ *	  pt_import_clients resolves it.  Everything else happens on import.
+ */
+Datum
+pt_submit(PG_FUNCTION_ARGS)
+{
+	int64		account_id;
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	bool		isnull;
+	int64		file_id;
+
+	pt_require_data(fcinfo->args[0]);
+	account_id = pt_resolve_account(fcinfo->args[1]);
+	pt_check_size(PG_GETARG_DATUM(0));
+
+	args[0] = Int64GetDatum(account_id);
+	args[1] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+	nulls[1] = PG_ARGISNULL(2) ? 'n' : ' ';
+	args[2] = Int64GetDatum((int64) (toast_raw_datum_size(PG_GETARG_DATUM(0)) - VARHDRSZ));
+	args[3] = PG_GETARG_DATUM(0);	/* stored as given, still toasted if it was */
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(insert_file_sql, 4,
+							  (Oid[]) {INT8OID, TEXTOID, INT8OID, BYTEAOID},
+							  args, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
+		SPI_processed != 1)
+		elog(ERROR, "could not queue the file");
+	file_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+
+	PG_RETURN_INT64(file_id);
+}
+
+/*
+ * purge_inbox() returns bigint
+ *	  Deletes the contents of processed files older than
+ *	  ptimport.inbox_retention_days; returns how many files it emptied.
+ */
+Datum
+pt_purge_inbox(PG_FUNCTION_ARGS)
+{
+	uint64		purged;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(purge_sql, 1, (Oid[]) {INT4OID},
+							  (Datum[]) {Int32GetDatum(pt_inbox_retention_days)},
+							  NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not delete expired inbox contents");
+	purged = SPI_processed;
+	SPI_finish();
+
+	PG_RETURN_INT64((int64) purged);
+}
+
+/*
+ * last_run_id() returns bigint
+ *	  The run_id of this session's latest completed pt_import_clients call,
+ *	  like lastval() for sequences; null before the first.  process_inbox()
+ *	  reads it to link a file to its run.
+ */
+Datum
+pt_last_run_id(PG_FUNCTION_ARGS)
+{
+	if (pt_latest_run_id == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(pt_latest_run_id);
+}
