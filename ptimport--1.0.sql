@@ -121,3 +121,186 @@ COMMENT ON FUNCTION ptimport.pt_import_clients(bytea, bigint, boolean, text, tex
 REVOKE ALL ON FUNCTION ptimport.pt_import_clients(bytea, bigint, boolean, text, text) FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA ptimport FROM PUBLIC;
 REVOKE ALL ON SCHEMA ptimport FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- Inbox: queued imports drained by process_inbox()
+--
+-- ptimport.submit() files an upload in ptimport.inbox and returns at once;
+-- ptimport.process_inbox(), run every minute by pg_cron, imports the queued
+-- files oldest first, one account's files in submission order, and keeps
+-- per file its state, its run in ptimport.import_run and, when the whole
+-- file was refused, why.  ptimport.inbox_status is what a practice is shown.
+-- ---------------------------------------------------------------------------
+
+-- One row per submitted file.  content is deleted (set to null) once the file
+-- is processed and ptimport.inbox_retention_days have passed; the row stays.
+CREATE TABLE ptimport.inbox (
+	file_id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	account_id	bigint NOT NULL,
+	source_name text,
+	size_bytes	bigint NOT NULL,
+	content		bytea,
+	submitted_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	submitted_by name NOT NULL DEFAULT CURRENT_USER,
+	state		text NOT NULL DEFAULT 'queued'
+				CHECK (state IN ('queued', 'processing', 'done', 'failed')),
+	processed_at timestamptz,
+	run_id		bigint REFERENCES ptimport.import_run ON DELETE SET NULL,
+	error		text,
+	error_detail text,
+	error_hint	text,
+	error_sqlstate text,
+	content_deleted_at timestamptz,
+	CHECK ((processed_at IS NULL) = (state IN ('queued', 'processing'))),
+	CHECK ((error IS NOT NULL) = (state = 'failed')),
+	CHECK ((content IS NULL) = (content_deleted_at IS NOT NULL))
+);
+-- The queue in submission order; each account's files; the kept contents.
+CREATE INDEX inbox_queued_idx ON ptimport.inbox (file_id) WHERE state = 'queued';
+CREATE INDEX inbox_account_idx ON ptimport.inbox (account_id, file_id);
+CREATE INDEX inbox_kept_idx ON ptimport.inbox (processed_at) WHERE content IS NOT NULL;
+
+SELECT pg_catalog.pg_extension_config_dump('ptimport.inbox', '');
+SELECT pg_catalog.pg_extension_config_dump('ptimport.inbox_file_id_seq', '');
+
+ALTER TABLE ptimport.inbox ENABLE ROW LEVEL SECURITY;
+CREATE POLICY account_isolation ON ptimport.inbox
+	USING (account_id OPERATOR(pg_catalog.=)
+		   NULLIF(pg_catalog.current_setting('ptimport.account_id', true), '')::bigint);
+
+CREATE FUNCTION ptimport.submit(
+	data		bytea,
+	account_id	bigint DEFAULT NULL,
+	source_name text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pt_submit'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION ptimport.submit(bytea, bigint, text) IS
+'queues a CSV client file for process_inbox() and returns its file_id';
+
+CREATE FUNCTION ptimport.last_run_id()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pt_last_run_id'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION ptimport.last_run_id() IS
+'run_id of this session''s latest completed pt_import_clients call, like lastval()';
+
+CREATE FUNCTION ptimport.purge_inbox()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pt_purge_inbox'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION ptimport.purge_inbox() IS
+'deletes the contents of files processed more than ptimport.inbox_retention_days ago';
+
+/*
+ * Imports up to max_files queued files and returns how many it processed.
+ *
+ * All of it is one transaction, the caller's: a file's import, its state
+ * and its run commit together when the call ends, and a worker that crashes
+ * or is cancelled leaves every file it took 'queued' for the next call
+ * ('processing' is seen only inside the worker's own transaction).  Each file
+ * runs in a subtransaction, so a whole-file error marks that file 'failed'
+ * with its message and the next file goes on.  Errors that are about the
+ * worker and not the file (deadlock, serialization failure, lock timeout,
+ * missing privilege, cancel) end the call instead, and the files wait.
+ *
+ * A file is taken only when no older file of its account is still queued,
+ * and taken with FOR UPDATE SKIP LOCKED: two workers never take one file,
+ * and never work on one account at once, so its files import in order.
+ * With ptimport.account_id set, only that account's files are taken.
+ */
+CREATE FUNCTION ptimport.process_inbox(max_files integer DEFAULT 10)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+DECLARE
+	v_account	bigint := NULLIF(pg_catalog.current_setting('ptimport.account_id', true), '')::bigint;
+	v_file_id	bigint;
+	v_processed integer := 0;
+	v_sqlstate	text;
+	v_message	text;
+	v_detail	text;
+	v_hint		text;
+BEGIN
+	IF max_files IS NULL OR max_files < 1 THEN
+		RAISE EXCEPTION 'max_files must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Leave max_files out to process up to 10 files.';
+	END IF;
+
+	WHILE v_processed < max_files LOOP
+		SELECT i.file_id INTO v_file_id
+		FROM ptimport.inbox AS i
+		WHERE i.state = 'queued'
+		  AND (v_account IS NULL OR i.account_id = v_account)
+		  AND NOT EXISTS (SELECT FROM ptimport.inbox AS older
+						  WHERE older.account_id = i.account_id
+							AND older.state IN ('queued', 'processing')
+							AND older.file_id < i.file_id)
+		ORDER BY i.file_id
+		LIMIT 1
+		FOR UPDATE OF i SKIP LOCKED;
+		EXIT WHEN NOT FOUND;
+
+		UPDATE ptimport.inbox SET state = 'processing' WHERE file_id = v_file_id;
+		BEGIN
+			PERFORM FROM ptimport.inbox AS i,
+				LATERAL ptimport.pt_import_clients(i.content, i.account_id, false, 'UTF8',
+												   i.source_name) AS p
+			WHERE i.file_id = v_file_id;
+
+			UPDATE ptimport.inbox
+			SET state = 'done', processed_at = pg_catalog.clock_timestamp(),
+				run_id = ptimport.last_run_id()
+			WHERE file_id = v_file_id;
+		EXCEPTION
+			WHEN serialization_failure OR deadlock_detected OR lock_not_available
+				OR insufficient_privilege THEN
+				RAISE;
+			WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE,
+										v_message = MESSAGE_TEXT,
+										v_detail = PG_EXCEPTION_DETAIL,
+										v_hint = PG_EXCEPTION_HINT;
+				UPDATE ptimport.inbox
+				SET state = 'failed', processed_at = pg_catalog.clock_timestamp(),
+					error = v_message, error_detail = NULLIF(v_detail, ''),
+					error_hint = NULLIF(v_hint, ''), error_sqlstate = v_sqlstate
+				WHERE file_id = v_file_id;
+		END;
+		v_processed := v_processed + 1;
+	END LOOP;
+
+	PERFORM ptimport.purge_inbox();
+	RETURN v_processed;
+END
+$$;
+
+COMMENT ON FUNCTION ptimport.process_inbox(integer) IS
+'imports up to max_files queued inbox files, oldest first, and returns how many it processed';
+
+-- What a practice is shown per file: its state, the counts of its run (null
+-- until it is done), and why a failed file was refused.  The failed rows are
+-- in ptimport.import_issue under the file's run_id.  security_invoker: the
+-- caller's row-level security applies, not the view owner's.
+CREATE VIEW ptimport.inbox_status WITH (security_invoker = true) AS
+SELECT i.file_id, i.account_id, i.source_name, i.size_bytes, i.submitted_at,
+	   i.submitted_by, i.state, i.processed_at, i.run_id,
+	   r.rows_total, r.rows_inserted, r.rows_updated, r.rows_unchanged,
+	   r.rows_failed, r.rows_warned, r.groups_created,
+	   i.error, i.error_detail, i.error_hint, i.content_deleted_at
+FROM ptimport.inbox AS i
+LEFT JOIN ptimport.import_run AS r ON r.run_id OPERATOR(pg_catalog.=) i.run_id;
+
+REVOKE ALL ON FUNCTION ptimport.submit(bytea, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.last_run_id() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.purge_inbox() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.process_inbox(integer) FROM PUBLIC;
+REVOKE ALL ON ptimport.inbox, ptimport.inbox_status FROM PUBLIC;
