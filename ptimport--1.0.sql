@@ -138,6 +138,7 @@ CREATE TABLE ptimport.inbox (
 	file_id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	account_id	bigint NOT NULL,
 	source_name text,
+	encoding	text NOT NULL DEFAULT 'UTF8',
 	size_bytes	bigint NOT NULL,
 	content		bytea,
 	submitted_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -171,13 +172,14 @@ CREATE POLICY account_isolation ON ptimport.inbox
 CREATE FUNCTION ptimport.submit(
 	data		bytea,
 	account_id	bigint DEFAULT NULL,
-	source_name text DEFAULT NULL)
+	source_name text DEFAULT NULL,
+	encoding	text DEFAULT 'UTF8')
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'pt_submit'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 
-COMMENT ON FUNCTION ptimport.submit(bytea, bigint, text) IS
+COMMENT ON FUNCTION ptimport.submit(bytea, bigint, text, text) IS
 'queues a CSV client file for process_inbox() and returns its file_id';
 
 CREATE FUNCTION ptimport.last_run_id()
@@ -252,7 +254,7 @@ BEGIN
 		UPDATE ptimport.inbox SET state = 'processing' WHERE file_id = v_file_id;
 		BEGIN
 			PERFORM FROM ptimport.inbox AS i,
-				LATERAL ptimport.pt_import_clients(i.content, i.account_id, false, 'UTF8',
+				LATERAL ptimport.pt_import_clients(i.content, i.account_id, false, i.encoding,
 												   i.source_name) AS p
 			WHERE i.file_id = v_file_id;
 
@@ -291,7 +293,7 @@ COMMENT ON FUNCTION ptimport.process_inbox(integer) IS
 -- in ptimport.import_issue under the file's run_id.  security_invoker: the
 -- caller's row-level security applies, not the view owner's.
 CREATE VIEW ptimport.inbox_status WITH (security_invoker = true) AS
-SELECT i.file_id, i.account_id, i.source_name, i.size_bytes, i.submitted_at,
+SELECT i.file_id, i.account_id, i.source_name, i.encoding, i.size_bytes, i.submitted_at,
 	   i.submitted_by, i.state, i.processed_at, i.run_id,
 	   r.rows_total, r.rows_inserted, r.rows_updated, r.rows_unchanged,
 	   r.rows_failed, r.rows_warned, r.groups_created,
@@ -299,7 +301,7 @@ SELECT i.file_id, i.account_id, i.source_name, i.size_bytes, i.submitted_at,
 FROM ptimport.inbox AS i
 LEFT JOIN ptimport.import_run AS r ON r.run_id OPERATOR(pg_catalog.=) i.run_id;
 
-REVOKE ALL ON FUNCTION ptimport.submit(bytea, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.submit(bytea, bigint, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.last_run_id() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.purge_inbox() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.process_inbox(integer) FROM PUBLIC;

@@ -13,6 +13,8 @@
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
 
 /*
  * The C names carry the pt_ prefix: the library is loaded with global
@@ -23,8 +25,8 @@ PG_FUNCTION_INFO_V1(pt_purge_inbox);
 PG_FUNCTION_INFO_V1(pt_last_run_id);
 
 static const char insert_file_sql[] =
-	"INSERT INTO ptimport.inbox (account_id, source_name, size_bytes, content)"
-	" VALUES ($1, $2, $3, $4)"
+	"INSERT INTO ptimport.inbox (account_id, source_name, encoding, size_bytes, content)"
+	" VALUES ($1, $2, $3, $4, $5)"
 	" RETURNING file_id";
 
 /* A processed file expires $1 days after it was processed. */
@@ -36,35 +38,41 @@ static const char purge_sql[] =
 	"                        - pg_catalog.make_interval(days => $1)";
 
 /*
- * submit(data bytea, account_id bigint, source_name text) returns bigint
+ * submit(data bytea, account_id bigint, source_name text, encoding text)
+ *	  returns bigint
  *	  Queues a file for process_inbox() and returns its file_id.  Only the
- *	  checks that need not read the file run here: data is given, it is not
- *	  larger than ptimport.max_bytes, and the account resolves exactly as
- *	  pt_import_clients resolves it.  Everything else happens on import.
+ *	  checks that need not read the file run here, the same ones and in the
+ *	  same order as in pt_import_clients: data is given, the account
+ *	  resolves, the encoding is one a file can be read in, and the file is
+ *	  not larger than ptimport.max_bytes.  Everything else happens on import.
  */
 Datum
 pt_submit(PG_FUNCTION_ARGS)
 {
 	int64		account_id;
-	Datum		args[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
+	int			encoding;
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 	int64		file_id;
 
 	pt_require_data(fcinfo->args[0]);
 	account_id = pt_resolve_account(fcinfo->args[1]);
+	encoding = pt_source_encoding(PG_ARGISNULL(3) ? "UTF8" :
+								  text_to_cstring(PG_GETARG_TEXT_PP(3)));
 	pt_check_size(PG_GETARG_DATUM(0));
 
 	args[0] = Int64GetDatum(account_id);
 	args[1] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
 	nulls[1] = PG_ARGISNULL(2) ? 'n' : ' ';
-	args[2] = Int64GetDatum((int64) (toast_raw_datum_size(PG_GETARG_DATUM(0)) - VARHDRSZ));
-	args[3] = PG_GETARG_DATUM(0);	/* stored as given, still toasted if it was */
+	args[2] = CStringGetTextDatum(pg_encoding_to_char(encoding));
+	args[3] = Int64GetDatum((int64) (toast_raw_datum_size(PG_GETARG_DATUM(0)) - VARHDRSZ));
+	args[4] = PG_GETARG_DATUM(0);	/* stored as given, still toasted if it was */
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(insert_file_sql, 4,
-							  (Oid[]) {INT8OID, TEXTOID, INT8OID, BYTEAOID},
+	if (SPI_execute_with_args(insert_file_sql, 5,
+							  (Oid[]) {INT8OID, TEXTOID, TEXTOID, INT8OID, BYTEAOID},
 							  args, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
 		SPI_processed != 1)
 		elog(ERROR, "could not queue the file");

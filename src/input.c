@@ -4,7 +4,7 @@
  *	  Turns the uploaded bytes into UTF-8 text the reader can trust: checks
  *	  the size before detoasting, refuses UTF-16, NUL bytes and bytes that
  *	  are invalid in the source encoding (naming the line), drops a BOM.
- *	  The null and size checks also serve ptimport.submit (inbox.c).
+ *	  The null, encoding-name and size checks also serve ptimport.submit.
  *
  *-------------------------------------------------------------------------
  */
@@ -45,6 +45,20 @@ pt_check_size(Datum raw)
 				 errhint("Split the file into smaller files, or ask a superuser to raise ptimport.max_bytes.")));
 }
 
+/* The encoding a file is read in, by name; refuses a name it cannot be. */
+int
+pt_source_encoding(const char *encoding)
+{
+	int			src_encoding = pg_char_to_encoding(encoding);
+
+	if (src_encoding < 0 || src_encoding == PG_SQL_ASCII)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is not an encoding a file can be read in", encoding),
+				 errhint("Use an encoding name such as 'UTF8', 'WIN1252' or 'LATIN1'.")));
+	return src_encoding;
+}
+
 /*
  * Sets imp->data and imp->len to the file's text in UTF-8.  raw may still be
  * toasted: its size is checked first.
@@ -52,18 +66,12 @@ pt_check_size(Datum raw)
 void
 pt_decode_input(PtImport *imp, bytea *raw, const char *encoding)
 {
-	int			src_encoding = pg_char_to_encoding(encoding);
+	int			src_encoding = pt_source_encoding(encoding);
 	bytea	   *bytes;
 	const char *data;
 	size_t		len;
 	const char *nul;
 	int			valid;
-
-	if (src_encoding < 0 || src_encoding == PG_SQL_ASCII)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"%s\" is not an encoding a file can be read in", encoding),
-				 errhint("Use an encoding name such as 'UTF8', 'WIN1252' or 'LATIN1'.")));
 
 	pt_check_size(PointerGetDatum(raw));
 

@@ -16,6 +16,7 @@
 #include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -119,6 +120,9 @@ pt_import_clients(PG_FUNCTION_ARGS)
 	const char *encoding;
 
 	pt_require_data(fcinfo->args[0]);
+
+	/* The result set is made first, so a wrong calling context fails early. */
+	InitMaterializedSRF(fcinfo, 0);
 
 	memset(&imp, 0, sizeof(imp));
 	imp.account_id = pt_resolve_account(fcinfo->args[1]);

@@ -97,6 +97,7 @@ typedef struct PtImport
 
 /* input.c */
 extern void pt_require_data(NullableDatum data);
+extern int	pt_source_encoding(const char *encoding);
 extern void pt_check_size(Datum raw);
 extern void pt_decode_input(PtImport *imp, bytea *raw, const char *encoding);
 

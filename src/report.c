@@ -102,7 +102,10 @@ pt_log_run(PtImport *imp)
 		elog(ERROR, "could not log the import's problems");
 }
 
-/* Returns the problems as the function's result set and says the summary. */
+/*
+ * Puts the problems into the function's result set (made by the caller with
+ * InitMaterializedSRF) and says the summary.
+ */
 void
 pt_report(PtImport *imp, FunctionCallInfo fcinfo)
 {
@@ -110,7 +113,6 @@ pt_report(PtImport *imp, FunctionCallInfo fcinfo)
 	int64		imported = imp->inserted + imp->updated + imp->unchanged;
 	int			i;
 
-	InitMaterializedSRF(fcinfo, 0);
 	for (i = 0; i < imp->nissues; i++)
 	{
 		const PtReportedIssue *issue = &imp->issues[i];

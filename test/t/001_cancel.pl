@@ -109,7 +109,7 @@ sub bg_safe
 {
 	my ($bg, $sql) = @_;
 	$bg->{stderr} = '';
-	return bg_safe($bg, $sql);
+	return $bg->query_safe($sql);
 }
 
 # Checks that the session's next call is an ordinary import: the small file,
