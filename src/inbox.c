@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * inbox.c
- *	  The C side of queued imports: ptimport.submit() files an upload in
- *	  ptimport.inbox after the same cheap checks an import makes first, and
- *	  ptimport.purge_inbox() deletes processed files' contents when they expire.
+ *	  The C side of queued imports: submit() files an upload in ptimport.inbox
+ *	  after the cheap checks an import makes first, purge_inbox() deletes
+ *	  expired contents, last_run_id() lets process_inbox() link a file to its run.
  *
  *-------------------------------------------------------------------------
  */
