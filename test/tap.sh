@@ -4,19 +4,22 @@
 # prove's status.  initdb refuses to run as root, so as root the tests run as
 # postgres from a copy of test/t in a temporary directory.
 #
-# Usage: test/tap.sh [test/t/001_cancel.pl ...]   (from any directory)
+# Usage: test/tap.sh [001_cancel.pl ...]   (from any directory; default: all)
+#   PG_CONFIG picks the PostgreSQL installation (default: version 15's).
 #   PG_TEST_NOCLEAN=1 keeps the clusters and logs; they are kept anyway when
 #   a test fails, and their place is printed.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-pgbin=$(pg_config --bindir 2>/dev/null)
-[ -x "$pgbin/initdb" ] || pgbin=/usr/lib/postgresql/15/bin
-pgxs=$(dirname "$("$pgbin/pg_config" --pgxs)")/../..
-perl_lib=$(cd "$pgxs/src/test/perl" && pwd) || { echo "PostgreSQL's TAP modules are not installed"; exit 1; }
+pg_config=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+[ -x "$pg_config" ] || pg_config=pg_config
+pgbin=$("$pg_config" --bindir) || { echo "tap.sh: pg_config not found"; exit 1; }
+pgxs=$(dirname "$("$pg_config" --pgxs)")/../..
+perl_lib=$(cd "$pgxs/src/test/perl" 2>/dev/null && pwd) ||
+	{ echo "tap.sh: PostgreSQL's TAP test modules are not installed"; exit 1; }
 pg_regress=$(cd "$pgxs/src/test/regress" && pwd)/pg_regress
 
-# The tests to run: the arguments (names of files in test/t), or all of them.
+# The tests to run: the named ones, or every test/t/*.pl.
 tests=()
 if [ $# -gt 0 ]; then
 	for t in "$@"; do tests+=("t/$(basename "$t")"); done
@@ -24,16 +27,16 @@ else
 	for t in "$here"/t/*.pl; do tests+=("t/$(basename "$t")"); done
 fi
 
-run_as=()
 workdir=$(mktemp -d /tmp/ptimport-tap.XXXXXX)
 cp -r "$here/t" "$workdir/t"
+run_as=()
 if [ "$(id -u)" -eq 0 ]; then
 	chown -R postgres: "$workdir"
 	run_as=(runuser -u postgres --)
 fi
 
-# PostgreSQL::Test::Utils keeps everything when PG_TEST_NOCLEAN is defined
-# at all, so it is passed on only when set.
+# PostgreSQL::Test::Utils puts tmp_check in TESTDIR and keeps everything
+# when PG_TEST_NOCLEAN is defined at all, so that is passed only when set.
 test_env=(PATH="$pgbin:$PATH" PERL5LIB="$perl_lib${PERL5LIB:+:$PERL5LIB}"
 	PG_REGRESS="$pg_regress" TESTDIR="$workdir")
 [ -n "${PG_TEST_NOCLEAN:-}" ] && test_env+=(PG_TEST_NOCLEAN=1)
