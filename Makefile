@@ -23,3 +23,6 @@ EXTRA_CLEAN = results/ regression.diffs regression.out log/ tmp_check/ output_is
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS tracks no header dependencies: every object depends on every header.
+$(OBJS): $(wildcard src/*.h)

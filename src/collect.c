@@ -19,12 +19,12 @@
 /* Longest raw line kept in the report, in bytes. */
 #define PT_RAW_LINE_MAX 1000
 
-/* An internal_id seen in the file, and the line of its first row. */
-typedef struct SeenId
+/* A string seen in the file (an internal_id or a group's spelling). */
+typedef struct SeenString
 {
-	char	   *id;				/* hash key: points to the id's text */
-	long		line_no;
-} SeenId;
+	char	   *key;			/* hash key: points to the string's text */
+	int64		value;			/* the line of its first row, or its index */
+} SeenString;
 
 static void collect_row(const PtCsvRow *row, void *arg);
 static void add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result);
@@ -33,6 +33,8 @@ static char *db_text(const char *s, size_t len, size_t *out_len);
 static char *clipped(const char *s, size_t len, size_t max);
 static void *reader_realloc(void *ptr, size_t size);
 static void reader_free(void *ptr);
+static HTAB *seen_create(PtImport *imp, const char *name);
+static bool seen_lookup(PtImport *imp, HTAB *seen, const char *key, int64 *value);
 static uint32 seen_hash(const void *key, Size keysize);
 static int	seen_match(const void *key1, const void *key2, Size keysize);
 
@@ -42,23 +44,21 @@ pt_collect_rows(PtImport *imp)
 {
 	PtCsvReader reader;
 	PtCsvStatus status;
-	HASHCTL		ctl;
 	int			f;
 
 	for (f = 0; f < PT_NFIELDS; f++)
 		pt_column_init(&imp->columns[f]);
-	imp->maxyears = 64;
-	imp->years = palloc(imp->maxyears * sizeof(int32));
+	pt_column_init(&imp->group_names);
+	imp->maxclients = 64;
+	imp->years = palloc(imp->maxclients * sizeof(int32));
+	imp->group_ords = palloc(imp->maxclients * sizeof(int32));
 	imp->maxissues = 16;
 	imp->issues = palloc(imp->maxissues * sizeof(PtReportedIssue));
 
-	ctl.keysize = sizeof(char *);
-	ctl.entrysize = sizeof(SeenId);
-	ctl.hash = seen_hash;
-	ctl.match = seen_match;
-	ctl.hcxt = CurrentMemoryContext;
-	imp->seen_ids = hash_create("ptimport internal_ids", 1024, &ctl,
-								HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	imp->lookup_cxt = AllocSetContextCreate(CurrentMemoryContext, "ptimport lookups",
+											ALLOCSET_DEFAULT_SIZES);
+	imp->seen_ids = seen_create(imp, "ptimport internal_ids");
+	imp->spellings = seen_create(imp, "ptimport group spellings");
 
 	pt_csv_begin(&reader, imp->data, imp->len, reader_realloc, reader_free,
 				 collect_row, imp);
@@ -70,6 +70,11 @@ pt_collect_rows(PtImport *imp)
 	pt_csv_end(&reader);
 	if (status == PT_CSV_NOMEM)
 		elog(ERROR, "CSV reader ran out of memory");
+
+	/* The lookups are done with: free them before the writes need memory. */
+	MemoryContextDelete(imp->lookup_cxt);
+	imp->lookup_cxt = NULL;
+	imp->seen_ids = imp->spellings = NULL;
 
 	if (imp->rows_total == 0)
 		ereport(ERROR,
@@ -101,18 +106,10 @@ collect_row(const PtCsvRow *row, void *arg)
 
 	if (result.keep[PT_FIELD_INTERNAL_ID])
 	{
-		char	   *id = (char *) row->value[PT_FIELD_INTERNAL_ID];
-		SeenId	   *seen;
-		bool		found;
+		int64		first_line = row->line_no;
 
-		seen = hash_search(imp->seen_ids, &id, HASH_ENTER, &found);
-		if (found)
-			pt_add_duplicate(&result, seen->line_no);
-		else
-		{
-			seen->id = pstrdup(id);
-			seen->line_no = row->line_no;
-		}
+		if (seen_lookup(imp, imp->seen_ids, row->value[PT_FIELD_INTERNAL_ID], &first_line))
+			pt_add_duplicate(&result, (long) first_line);
 	}
 
 	if (result.failed)
@@ -131,6 +128,7 @@ collect_row(const PtCsvRow *row, void *arg)
 static void
 add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 {
+	int32		group_ord = 0;
 	int			f;
 
 	for (f = 0; f < PT_NFIELDS; f++)
@@ -139,7 +137,7 @@ add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 		size_t		len;
 		char	   *s;
 
-		if (f == PT_FIELD_BIRTH_YEAR)
+		if (f == PT_FIELD_BIRTH_YEAR || f == PT_FIELD_CLIENT_GROUP)
 			continue;
 		if (f == PT_FIELD_GENDER)
 			pt_column_add(col, &result->gender, 1);
@@ -151,12 +149,32 @@ add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 		else
 			pt_column_add_null(col);
 	}
-	if (imp->nclients == imp->maxyears)
+
+	/* Each spelling of a group is sent once; rows carry its index. */
+	if (result->keep[PT_FIELD_CLIENT_GROUP])
 	{
-		imp->maxyears *= 2;
-		imp->years = repalloc_huge(imp->years, imp->maxyears * sizeof(int32));
+		int64		ord = imp->group_names.nitems + 1;
+
+		if (!seen_lookup(imp, imp->spellings, row->value[PT_FIELD_CLIENT_GROUP], &ord))
+		{
+			size_t		len;
+			char	   *s = db_text(row->value[PT_FIELD_CLIENT_GROUP],
+									row->length[PT_FIELD_CLIENT_GROUP], &len);
+
+			pt_column_add(&imp->group_names, s, len);
+		}
+		group_ord = (int32) ord;
 	}
-	imp->years[imp->nclients++] = result->birth_year;
+
+	if (imp->nclients == imp->maxclients)
+	{
+		imp->maxclients *= 2;
+		imp->years = repalloc_huge(imp->years, imp->maxclients * sizeof(int32));
+		imp->group_ords = repalloc_huge(imp->group_ords, imp->maxclients * sizeof(int32));
+	}
+	imp->years[imp->nclients] = result->birth_year;
+	imp->group_ords[imp->nclients] = group_ord;
+	imp->nclients++;
 }
 
 /* Copies the row's problems into the report. */
@@ -246,13 +264,49 @@ reader_free(void *ptr)
 		pfree(ptr);
 }
 
+/* A string-keyed hash table in the lookup context. */
+static HTAB *
+seen_create(PtImport *imp, const char *name)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(char *);
+	ctl.entrysize = sizeof(SeenString);
+	ctl.hash = seen_hash;
+	ctl.match = seen_match;
+	ctl.hcxt = imp->lookup_cxt;
+	return hash_create(name, 1024, &ctl,
+					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+}
+
+/*
+ * If key was seen before, sets *value to what was stored with it and returns
+ * true; otherwise stores *value with a copy of key and returns false.
+ */
+static bool
+seen_lookup(PtImport *imp, HTAB *seen, const char *key, int64 *value)
+{
+	SeenString *entry;
+	bool		found;
+
+	entry = hash_search(seen, &key, HASH_ENTER, &found);
+	if (found)
+	{
+		*value = entry->value;
+		return true;
+	}
+	entry->key = MemoryContextStrdup(imp->lookup_cxt, key);
+	entry->value = *value;
+	return false;
+}
+
 static uint32
 seen_hash(const void *key, Size keysize)
 {
-	const char *id = *(char *const *) key;
+	const char *s = *(char *const *) key;
 
 	(void) keysize;
-	return hash_bytes((const unsigned char *) id, (int) strlen(id));
+	return hash_bytes((const unsigned char *) s, (int) strlen(s));
 }
 
 static int

@@ -41,7 +41,7 @@ pt_column_add(PtTextColumn *col, const char *s, size_t len)
 	int			pad = INTALIGN(items->len) - items->len;
 
 	column_grow(col);
-	if ((Size) items->len + pad + VARHDRSZ + len >= MaxAllocSize)
+	if ((Size) items->len + pad + VARHDRSZ + len + ARR_OVERHEAD_WITHNULLS(1, col->nitems + 1) >= MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("values of one column exceed 1 GB"),
@@ -65,34 +65,62 @@ pt_column_add_null(PtTextColumn *col)
 	col->nitems++;
 }
 
-/* The column as a text[] with lower bound 1. */
+/*
+ * The column as a text[] with lower bound 1.  The array is made in the
+ * column's own buffer (the items move up to make room for the header), so
+ * no second copy of the values is made; the column is used up.
+ */
 ArrayType *
 pt_column_array(PtTextColumn *col)
 {
+	StringInfo	items = &col->items;
 	ArrayType  *result;
-	int32		dataoffset;
-	Size		total;
+	Size		header;
 
 	if (col->nitems == 0)
 		return construct_empty_array(TEXTOID);
 
-	dataoffset = col->hasnull ? ARR_OVERHEAD_WITHNULLS(1, col->nitems) : 0;
-	total = (col->hasnull ? (Size) dataoffset : ARR_OVERHEAD_NONULLS(1)) + col->items.len;
-	if (!AllocSizeIsValid(total))
+	header = col->hasnull ? ARR_OVERHEAD_WITHNULLS(1, col->nitems) : ARR_OVERHEAD_NONULLS(1);
+	if ((Size) items->len + header >= MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("values of one column exceed 1 GB"),
 				 errhint("Split the file into smaller files.")));
+	enlargeStringInfo(items, (int) header);
+	memmove(items->data + header, items->data, items->len);
+	memset(items->data, 0, header);
 
-	result = palloc0(total);
-	SET_VARSIZE(result, total);
+	result = (ArrayType *) items->data;
+	SET_VARSIZE(result, header + items->len);
 	result->ndim = 1;
-	result->dataoffset = dataoffset;
+	result->dataoffset = col->hasnull ? (int32) header : 0;
 	result->elemtype = TEXTOID;
 	ARR_DIMS(result)[0] = col->nitems;
 	ARR_LBOUND(result)[0] = 1;
 	if (col->hasnull)
 		memcpy((bits8 *) (ARR_LBOUND(result) + 1), col->nulls, (col->nitems + 7) / 8);
-	memcpy((char *) result + (total - col->items.len), col->items.data, col->items.len);
+
+	pfree(col->nulls);
+	memset(col, 0, sizeof(*col));
+	return result;
+}
+
+/* An int4[] with lower bound 1 holding values[0..n-1]. */
+ArrayType *
+pt_int4_array(const int32 *values, int n)
+{
+	Size		size = ARR_OVERHEAD_NONULLS(1) + (Size) n * sizeof(int32);
+	ArrayType  *result;
+
+	if (n == 0)
+		return construct_empty_array(INT4OID);
+	result = palloc_extended(size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	SET_VARSIZE(result, size);
+	result->ndim = 1;
+	result->dataoffset = 0;
+	result->elemtype = INT4OID;
+	ARR_DIMS(result)[0] = n;
+	ARR_LBOUND(result)[0] = 1;
+	memcpy((char *) result + ARR_OVERHEAD_NONULLS(1), values, (Size) n * sizeof(int32));
 	return result;
 }

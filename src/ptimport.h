@@ -75,12 +75,18 @@ typedef struct PtImport
 
 	/* the rows to write, column by column */
 	int			nclients;
-	PtTextColumn columns[PT_NFIELDS];	/* birth_year is kept in years */
+	int			maxclients;
+	PtTextColumn columns[PT_NFIELDS];	/* text fields; not birth_year, client_group */
 	int32	   *years;
-	int			maxyears;
+	int32	   *group_ords;		/* 1-based index into group_names, 0: none */
 
-	/* internal_ids seen so far, with the line they were first seen on */
-	HTAB	   *seen_ids;
+	/* the group names as spelled in the file, each once, first seen first */
+	PtTextColumn group_names;
+
+	/* lookups used while reading, freed before writing */
+	MemoryContext lookup_cxt;
+	HTAB	   *seen_ids;		/* internal_id -> line of its first row */
+	HTAB	   *spellings;		/* group name -> its index in group_names */
 
 	/* problems, in line order */
 	PtReportedIssue *issues;
@@ -109,6 +115,7 @@ extern void pt_column_init(PtTextColumn *col);
 extern void pt_column_add(PtTextColumn *col, const char *s, size_t len);
 extern void pt_column_add_null(PtTextColumn *col);
 extern ArrayType *pt_column_array(PtTextColumn *col);
+extern ArrayType *pt_int4_array(const int32 *values, int n);
 
 /* write.c */
 extern void pt_write_clients(PtImport *imp);

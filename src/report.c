@@ -25,11 +25,9 @@ static const char insert_run_sql[] =
 static const char insert_issues_sql[] =
 	"INSERT INTO ptimport.import_issue (run_id, account_id, line_no, internal_id,"
 	"  severity, field, code, message, raw_line)"
-	" SELECT $1, $2, u.line_no, u.internal_id, u.severity, u.field, u.code, u.message, u.raw_line"
-	" FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
-	"      pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8),"
-	"      pg_catalog.unnest($9))"
-	"      AS u(line_no, internal_id, severity, field, code, message, raw_line)";
+	" SELECT $1, $2, pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+	"        pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8),"
+	"        pg_catalog.unnest($9)";
 
 static Datum text_array(PtImport *imp, const char *(*get) (const PtReportedIssue *));
 static const char *get_internal_id(const PtReportedIssue *issue);

@@ -22,24 +22,33 @@
 #define PT_LOWER(x) "pg_catalog.lower((" x ") COLLATE pg_catalog.\"und-x-icu\")"
 
 /*
- * The file's rows ($2..$10) joined to the account's ($1) groups.  A row whose
- * group does not exist yet gets group_id -1, so that the dry run counts it as
- * a change; after the real run's group insert every named group exists (a
- * group deleted meanwhile makes the foreign key refuse the -1).
+ * The file's rows joined to the account's ($1) groups.  $2..$9 are the
+ * columns internal_id .. diagnosis_code, $10 each row's group as a 1-based
+ * index into $11 (0: none), $11 the group names as spelled in the file, each
+ * spelling once.  The arrays are unnested in the target list, which streams
+ * them in step; unnest in FROM would first copy each into a tuplestore.
+ *
+ * A group that does not exist yet gets group_id -1, so that the dry run
+ * counts the row as a change; after the real run's group insert every named
+ * group exists (one deleted meanwhile makes the foreign key refuse the -1).
  */
 #define PT_SOURCE_ROWS \
-	"WITH src AS (" \
-	" SELECT s.internal_id, s.first_name, s.last_name, s.birth_year, s.gender," \
-	"        s.email, s.mobile, s.diagnosis_code, s.group_name," \
-	"        CASE WHEN s.group_name IS NULL THEN NULL" \
-	"             ELSE COALESCE(g.group_id, -1) END AS group_id" \
-	" FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)," \
-	"      pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7)," \
-	"      pg_catalog.unnest($8), pg_catalog.unnest($9), pg_catalog.unnest($10))" \
-	"      AS s(internal_id, first_name, last_name, birth_year, gender," \
-	"           email, mobile, diagnosis_code, group_name)" \
+	"WITH grp AS (" \
+	" SELECT sp.ord, sp.name, g.group_id" \
+	" FROM pg_catalog.unnest($11) WITH ORDINALITY AS sp(name, ord)" \
 	" LEFT JOIN ptimport.client_group AS g" \
-	"   ON g.account_id = $1 AND " PT_LOWER("g.name") " = " PT_LOWER("s.group_name") ")"
+	"   ON g.account_id = $1 AND " PT_LOWER("g.name") " = " PT_LOWER("sp.name") ")," \
+	" src AS (" \
+	" SELECT s.internal_id, s.first_name, s.last_name, s.birth_year, s.gender," \
+	"        s.email, s.mobile, s.diagnosis_code," \
+	"        CASE WHEN s.group_ord = 0 THEN NULL" \
+	"             ELSE COALESCE(grp.group_id, -1) END AS group_id" \
+	" FROM (SELECT pg_catalog.unnest($2) AS internal_id, pg_catalog.unnest($3) AS first_name," \
+	"              pg_catalog.unnest($4) AS last_name, pg_catalog.unnest($5) AS birth_year," \
+	"              pg_catalog.unnest($6) AS gender, pg_catalog.unnest($7) AS email," \
+	"              pg_catalog.unnest($8) AS mobile, pg_catalog.unnest($9) AS diagnosis_code," \
+	"              pg_catalog.unnest($10) AS group_ord) AS s" \
+	" LEFT JOIN grp ON grp.ord = s.group_ord)"
 
 /*
  * True when row n would change the stored client c: a required value
@@ -54,12 +63,12 @@
 	" OR (" n ".diagnosis_code IS NOT NULL AND " n ".diagnosis_code IS DISTINCT FROM c.diagnosis_code)" \
 	" OR (" n ".group_id IS NOT NULL AND " n ".group_id IS DISTINCT FROM c.group_id))"
 
+/* $2: the group names as spelled in the file, first seen first. */
 static const char insert_groups_sql[] =
 	"INSERT INTO ptimport.client_group (account_id, name)"
 	" SELECT $1, n.name FROM ("
 	"   SELECT DISTINCT ON (" PT_LOWER("u.name") ") u.name"
 	"   FROM pg_catalog.unnest($2) WITH ORDINALITY AS u(name, ord)"
-	"   WHERE u.name IS NOT NULL"
 	"   ORDER BY " PT_LOWER("u.name") ", u.ord) AS n"
 	" WHERE NOT EXISTS (SELECT FROM ptimport.client_group AS e"
 	"                   WHERE e.account_id = $1 AND " PT_LOWER("e.name") " = " PT_LOWER("n.name") ")"
@@ -91,15 +100,17 @@ static const char count_changes_sql[] =
 	PT_SOURCE_ROWS
 	" SELECT pg_catalog.count(*) FILTER (WHERE c.client_id IS NULL),"
 	"        pg_catalog.count(*) FILTER (WHERE c.client_id IS NOT NULL AND " PT_CHANGED("s") "),"
-	"        (SELECT pg_catalog.count(DISTINCT " PT_LOWER("group_name") ")"
-	"         FROM src WHERE group_id = -1)"
+	"        (SELECT pg_catalog.count(DISTINCT " PT_LOWER("name") ")"
+	"         FROM grp WHERE group_id IS NULL)"
 	" FROM src AS s"
 	" LEFT JOIN ptimport.client AS c"
 	"   ON c.account_id = $1 AND c.internal_id = s.internal_id";
 
-static const Oid row_arg_types[10] = {
+#define PT_NARGS 11
+
+static const Oid row_arg_types[PT_NARGS] = {
 	INT8OID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
-	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID
+	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID
 };
 
 static void row_args(PtImport *imp, Datum *args);
@@ -114,7 +125,8 @@ static int64 result_int8(int col);
 void
 pt_write_clients(PtImport *imp)
 {
-	Datum		args[10];
+	Datum		args[PT_NARGS];
+	bool		has_groups;
 
 	/* Lock key: a constant and the account, mapped one-to-one to two int4s. */
 	DirectFunctionCall2(pg_advisory_xact_lock_int4,
@@ -123,16 +135,20 @@ pt_write_clients(PtImport *imp)
 
 	if (imp->nclients == 0)
 		return;
+	has_groups = imp->group_names.nitems > 0;
 	row_args(imp, args);
 
-	if (SPI_execute_with_args(insert_groups_sql, 2,
-							  (Oid[]) {INT8OID, TEXTARRAYOID},
-							  (Datum[]) {args[0], args[PT_FIELD_CLIENT_GROUP + 1]},
-							  NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not insert client groups");
-	imp->groups_created = SPI_processed;
+	if (has_groups)
+	{
+		if (SPI_execute_with_args(insert_groups_sql, 2,
+								  (Oid[]) {INT8OID, TEXTARRAYOID},
+								  (Datum[]) {args[0], args[PT_NARGS - 1]},
+								  NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not insert client groups");
+		imp->groups_created = SPI_processed;
+	}
 
-	if (SPI_execute_with_args(upsert_clients_sql, 10, (Oid *) row_arg_types, args,
+	if (SPI_execute_with_args(upsert_clients_sql, PT_NARGS, (Oid *) row_arg_types, args,
 							  NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not upsert clients");
 	imp->inserted = result_int8(1);
@@ -144,12 +160,12 @@ pt_write_clients(PtImport *imp)
 void
 pt_count_changes(PtImport *imp)
 {
-	Datum		args[10];
+	Datum		args[PT_NARGS];
 
 	if (imp->nclients == 0)
 		return;
 	row_args(imp, args);
-	if (SPI_execute_with_args(count_changes_sql, 10, (Oid *) row_arg_types, args,
+	if (SPI_execute_with_args(count_changes_sql, PT_NARGS, (Oid *) row_arg_types, args,
 							  NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not count client changes");
 	imp->inserted = result_int8(1);
@@ -158,29 +174,25 @@ pt_count_changes(PtImport *imp)
 	imp->unchanged = imp->nclients - imp->inserted - imp->updated;
 }
 
-/* $1..$10: the account, then one array per field in file order. */
+/*
+ * The statements' arguments: the account, the columns in file order, each
+ * row's group index and the group spellings.  The columns are used up.
+ */
 static void
 row_args(PtImport *imp, Datum *args)
 {
 	int			f;
 
 	args[0] = Int64GetDatum(imp->account_id);
-	for (f = 0; f < PT_NFIELDS; f++)
+	for (f = 0; f < PT_FIELD_CLIENT_GROUP; f++)
 	{
 		if (f == PT_FIELD_BIRTH_YEAR)
-		{
-			Datum	   *years = palloc_extended(Max(imp->nclients, 1) * sizeof(Datum),
-												MCXT_ALLOC_HUGE);
-			int			i;
-
-			for (i = 0; i < imp->nclients; i++)
-				years[i] = Int32GetDatum(imp->years[i]);
-			args[f + 1] = PointerGetDatum(construct_array(years, imp->nclients, INT4OID,
-														  sizeof(int32), true, TYPALIGN_INT));
-		}
+			args[f + 1] = PointerGetDatum(pt_int4_array(imp->years, imp->nclients));
 		else
 			args[f + 1] = PointerGetDatum(pt_column_array(&imp->columns[f]));
 	}
+	args[PT_FIELD_CLIENT_GROUP + 1] = PointerGetDatum(pt_int4_array(imp->group_ords, imp->nclients));
+	args[PT_NARGS - 1] = PointerGetDatum(pt_column_array(&imp->group_names));
 }
 
 /* Column col of the single row SPI returned, as an int64. */
