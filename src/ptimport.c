@@ -58,7 +58,7 @@ _PG_init(void)
 	DefineCustomIntVariable("ptimport.max_bytes",
 							"Largest file pt_import_clients accepts.",
 							"A larger file is refused before it is read.",
-							&pt_max_bytes_kb, 10 * 1024, 1, MaxAllocSize / 1024 - 1,
+							&pt_max_bytes_kb, 10 * 1024, 1, 1024 * 1024,
 							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
 
 	DefineCustomStringVariable("ptimport.account_id",
