@@ -75,13 +75,21 @@ static const char insert_groups_sql[] =
 	" ORDER BY " PT_LOWER("n.name")
 	" ON CONFLICT (account_id, " PT_LOWER("name") ") DO NOTHING";
 
+/*
+ * Rows that match a stored client and change nothing are left out before the
+ * INSERT: ON CONFLICT DO UPDATE locks the existing row even when its WHERE is
+ * false, and that lock would be a write.
+ */
 static const char upsert_clients_sql[] =
 	PT_SOURCE_ROWS ","
 	" written AS ("
 	"  INSERT INTO ptimport.client AS c (account_id, internal_id, first_name, last_name,"
 	"         birth_year, gender, email, mobile, diagnosis_code, group_id)"
-	"  SELECT $1, internal_id, first_name, last_name, birth_year, gender,"
-	"         email, mobile, diagnosis_code, group_id FROM src"
+	"  SELECT $1, s.internal_id, s.first_name, s.last_name, s.birth_year, s.gender,"
+	"         s.email, s.mobile, s.diagnosis_code, s.group_id FROM src AS s"
+	"  WHERE NOT EXISTS (SELECT FROM ptimport.client AS c"
+	"                    WHERE c.account_id = $1 AND c.internal_id = s.internal_id"
+	"                      AND NOT " PT_CHANGED("s") ")"
 	"  ON CONFLICT (account_id, internal_id) DO UPDATE SET"
 	"    first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,"
 	"    birth_year = EXCLUDED.birth_year, gender = EXCLUDED.gender,"
