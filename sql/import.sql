@@ -40,6 +40,8 @@ FROM ptimport.import_issue WHERE account_id = 101 ORDER BY line_no, field NULLS 
 SELECT count(*) AS problems FROM ptimport.pt_import_clients(decode(:'sample', 'base64'), 101);
 SELECT count(*) AS touched FROM ptimport.client
 WHERE account_id = 101 AND updated_at <> created_at;
+-- Not even a row lock was taken on the unchanged rows (it would set xmax).
+SELECT count(*) AS locked FROM ptimport.client WHERE account_id = 101 AND xmax <> '0';
 
 -- Updates: required values are replaced; an optional value is replaced only
 -- by a valid non-empty one, so empty or invalid values never erase.
