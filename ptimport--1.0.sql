@@ -76,6 +76,15 @@ SELECT pg_catalog.pg_extension_config_dump('ptimport.client_group_group_id_seq',
 SELECT pg_catalog.pg_extension_config_dump('ptimport.client_client_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ptimport.import_run_run_id_seq', '');
 
+-- The account the session acts for: the setting ptimport.account_id, or
+-- null.  The body is parsed here, so the caller's search_path cannot change
+-- it, and it is simple enough to be inlined into the policies.
+CREATE FUNCTION ptimport.current_account() RETURNS bigint
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT NULLIF(pg_catalog.current_setting('ptimport.account_id', true), '')::bigint;
+END;
+
 -- Row-level security: a role that does not own the tables sees and writes
 -- only the account named by ptimport.account_id.
 ALTER TABLE ptimport.client_group ENABLE ROW LEVEL SECURITY;
@@ -84,17 +93,13 @@ ALTER TABLE ptimport.import_run ENABLE ROW LEVEL SECURITY;
 ALTER TABLE ptimport.import_issue ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY account_isolation ON ptimport.client_group
-	USING (account_id OPERATOR(pg_catalog.=)
-		   NULLIF(pg_catalog.current_setting('ptimport.account_id', true), '')::bigint);
+	USING (account_id OPERATOR(pg_catalog.=) ptimport.current_account());
 CREATE POLICY account_isolation ON ptimport.client
-	USING (account_id OPERATOR(pg_catalog.=)
-		   NULLIF(pg_catalog.current_setting('ptimport.account_id', true), '')::bigint);
+	USING (account_id OPERATOR(pg_catalog.=) ptimport.current_account());
 CREATE POLICY account_isolation ON ptimport.import_run
-	USING (account_id OPERATOR(pg_catalog.=)
-		   NULLIF(pg_catalog.current_setting('ptimport.account_id', true), '')::bigint);
+	USING (account_id OPERATOR(pg_catalog.=) ptimport.current_account());
 CREATE POLICY account_isolation ON ptimport.import_issue
-	USING (account_id OPERATOR(pg_catalog.=)
-		   NULLIF(pg_catalog.current_setting('ptimport.account_id', true), '')::bigint);
+	USING (account_id OPERATOR(pg_catalog.=) ptimport.current_account());
 
 CREATE FUNCTION ptimport.pt_import_clients(
 	data		bytea,
@@ -166,8 +171,7 @@ SELECT pg_catalog.pg_extension_config_dump('ptimport.inbox_file_id_seq', '');
 
 ALTER TABLE ptimport.inbox ENABLE ROW LEVEL SECURITY;
 CREATE POLICY account_isolation ON ptimport.inbox
-	USING (account_id OPERATOR(pg_catalog.=)
-		   NULLIF(pg_catalog.current_setting('ptimport.account_id', true), '')::bigint);
+	USING (account_id OPERATOR(pg_catalog.=) ptimport.current_account());
 
 CREATE FUNCTION ptimport.submit(
 	data		bytea,
