@@ -35,9 +35,11 @@ if [ "$(id -u)" -eq 0 ]; then
 	run_as=(runuser -u postgres --)
 fi
 
+# The tests' shared module, PtImportTest.pm, is found in the copied t.
 # PostgreSQL::Test::Utils puts tmp_check in TESTDIR and keeps everything
 # when PG_TEST_NOCLEAN is defined at all, so that is passed only when set.
-test_env=(PATH="$pgbin:$PATH" PERL5LIB="$perl_lib${PERL5LIB:+:$PERL5LIB}"
+test_env=(PATH="$pgbin:$PATH"
+	PERL5LIB="$workdir/t:$perl_lib${PERL5LIB:+:$PERL5LIB}"
 	PG_REGRESS="$pg_regress" TESTDIR="$workdir")
 [ -n "${PG_TEST_NOCLEAN:-}" ] && test_env+=(PG_TEST_NOCLEAN=1)
 

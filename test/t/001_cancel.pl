@@ -6,10 +6,9 @@
 use strict;
 use warnings;
 
-use PostgreSQL::Test::Cluster;
-use PostgreSQL::Test::Utils;
+use PtImportTest;
 use Test::More;
-use Time::HiRes qw(time usleep);
+use Time::HiRes qw(time);
 
 # Rows in the large file; ptimport.max_rows and max_bytes are raised for it.
 my $big_rows = 200_000;
@@ -28,87 +27,16 @@ my $max_context_growth_kb = 64;
 my $big_account = 2;
 my $small_account = 9;
 
-# A deterministic client file of $n valid rows in 20 groups.
-sub client_file
-{
-	my ($n) = @_;
-	my $csv = '';
-
-	for my $i (1 .. $n)
-	{
-		$csv .= sprintf("P%07d,First%d,Last%d,%d,%s,p%d\@example.org,0041%09d,F%02d,Group %d\n",
-			$i, $i, $i, 1940 + $i % 80, $i % 2 ? 'm' : 'f', $i, $i, $i % 100,
-			$i % 20 + 1);
-	}
-	return $csv;
-}
-
-# Three rows, one with an invalid gender: 2 imported, 1 skipped.
-my $small_csv = "S1,Ann,Smith,1980,f,,,,Team A\n"
-  . "S2,Bob,Jones,1975,m,,,,team a\n"
-  . "S3,Cy,Brown,1990,x,,,,Team A\n";
-
-my $node = PostgreSQL::Test::Cluster->new('cancel');
-$node->init(extra => [ '--encoding=UTF8', '--locale=C.UTF-8' ]);
-$node->append_conf(
-	'postgresql.conf', qq{
+my $node = start_node(
+	'cancel', qq{
 ptimport.max_rows = 1000000
 ptimport.max_bytes = '100MB'
 autovacuum = off
 });
-$node->start;
+load_files($node, big => client_file($big_rows), small => small_file());
 
-# The files are read by the server from disk, so no 14 MB literal goes
-# through psql.
-my $dir = PostgreSQL::Test::Utils::tempdir;
-PostgreSQL::Test::Utils::append_to_file("$dir/big.csv", client_file($big_rows));
-PostgreSQL::Test::Utils::append_to_file("$dir/small.csv", $small_csv);
-$node->safe_psql(
-	'postgres', qq{
-CREATE EXTENSION ptimport;
-CREATE TABLE public.test_file (name text PRIMARY KEY, data bytea NOT NULL);
-INSERT INTO public.test_file
-	VALUES ('big', pg_catalog.pg_read_binary_file('$dir/big.csv')),
-		   ('small', pg_catalog.pg_read_binary_file('$dir/small.csv'));
-});
-
-# Everything the import writes, for one account, as "clients|groups|runs|issues".
-sub written
-{
-	my ($account) = @_;
-	return $node->safe_psql(
-		'postgres', qq{
-SELECT (SELECT count(*) FROM ptimport.client WHERE account_id = $account),
-	   (SELECT count(*) FROM ptimport.client_group WHERE account_id = $account),
-	   (SELECT count(*) FROM ptimport.import_run WHERE account_id = $account),
-	   (SELECT count(*) FROM ptimport.import_issue WHERE account_id = $account)});
-}
-
-sub import_sql
-{
-	my ($file, $account) = @_;
-	return "SELECT line_no, internal_id, code FROM ptimport.pt_import_clients("
-	  . "(SELECT data FROM public.test_file WHERE name = '$file'), $account)";
-}
-
-# Runs $sql in a background session; returns stdout, stderr and seconds.
-# BackgroundPsql keeps stderr across queries, so it is emptied first.
-sub bg_query
-{
-	my ($bg, $sql) = @_;
-	$bg->{stderr} = '';
-	my $start = time;
-	my $out = $bg->query($sql);
-	return ($out, $bg->{stderr}, time - $start);
-}
-
-# Runs $sql in a background session and dies if it fails.
-sub bg_safe
-{
-	my ($bg, $sql) = @_;
-	$bg->{stderr} = '';
-	return $bg->query_safe($sql);
-}
+# What the imports below return: their problem rows.
+my $columns = 'line_no, internal_id, code';
 
 # The session every import and cancel below happens in.  VERBOSITY verbose
 # makes psql print the SQLSTATE of each message.
@@ -118,20 +46,6 @@ my $pid = bg_safe($bg, 'SELECT pg_catalog.pg_backend_pid()');
 
 # A second session watches the first and cancels it.
 my $ctl = $node->background_psql('postgres');
-
-# Runs $sql in the control session every 10 ms until it returns true.
-sub wait_until
-{
-	my ($sql) = @_;
-	my $deadline = time + $PostgreSQL::Test::Utils::timeout_default;
-
-	while (time < $deadline)
-	{
-		return 1 if bg_safe($ctl, $sql) eq 't';
-		usleep(10_000);
-	}
-	return 0;
-}
 
 # All memory the session's contexts hold, in kB.
 sub context_kb
@@ -145,7 +59,7 @@ sub context_kb
 sub next_import_works
 {
 	my ($label, $notice) = @_;
-	my ($out, $err) = bg_query($bg, import_sql('small', $small_account));
+	my ($out, $err) = bg_query($bg, import_sql('small', $small_account, $columns));
 	is($out, "3|S3|invalid_gender", "$label: the next import returns its problem row");
 	like($err, qr/NOTICE:  00000: \Q$notice\E/,
 		"$label: the next import reports its summary");
@@ -160,7 +74,7 @@ sub next_import_works
 # instead, the interrupt was serviced while decoding or parsing.
 
 bg_safe($bg, "SET ptimport.max_rows = " . ($big_rows - 1));
-my ($out, $err, $parse_secs) = bg_query($bg, import_sql('big', $big_account));
+my ($out, $err, $parse_secs) = bg_query($bg, import_sql('big', $big_account, $columns));
 like($err, qr/ERROR:  54000: file has too many rows/,
 	'without a timeout the file is parsed to the end and refused');
 diag sprintf("parsing %d rows takes %.3f s", $big_rows, $parse_secs);
@@ -169,7 +83,7 @@ diag sprintf("parsing %d rows takes %.3f s", $big_rows, $parse_secs);
 my $timeout_ms = int($parse_secs * 1000 / 4);
 cmp_ok($timeout_ms, '>=', 20, 'parsing the file takes long enough to be interrupted');
 bg_safe($bg, "SET statement_timeout = $timeout_ms");
-($out, $err, my $secs) = bg_query($bg, import_sql('big', $big_account));
+($out, $err, my $secs) = bg_query($bg, import_sql('big', $big_account, $columns));
 bg_safe($bg, 'RESET statement_timeout');
 bg_safe($bg, 'RESET ptimport.max_rows');
 like($err, qr/ERROR:  57014: canceling statement due to statement timeout/,
@@ -179,7 +93,7 @@ diag sprintf("statement_timeout %d ms, import ended after %.3f s: %.3f s after t
 	$timeout_ms, $secs, $parse_delay);
 cmp_ok($parse_delay, '<', $cancel_bound,
 	"the import stopped within $cancel_bound s of the timeout");
-is(written($big_account), '0|0|0|0',
+is(written($node, $big_account), '0|0|0|0',
 	'the import cancelled while parsing wrote no client, group, run or issue');
 next_import_works('after a timeout while parsing',
 	'imported 2 of 3 rows: 2 inserted, 0 updated, 0 unchanged; 1 row skipped; 1 group created');
@@ -196,9 +110,11 @@ my $base_size = bg_safe($ctl, $size_sql);
 my $context_before = context_kb();
 $bg->{stderr} = '';
 $bg->query_until(qr/import started/,
-	"\\echo import started\n" . import_sql('big', $big_account) . ";\n\\echo import ended\n");
+	"\\echo import started\n"
+	  . import_sql('big', $big_account, $columns)
+	  . ";\n\\echo import ended\n");
 my $write_start = time;
-ok(wait_until("$size_sql > $base_size + 1024 * 1024"),
+ok(wait_until($ctl, "$size_sql > $base_size + 1024 * 1024"),
 	'the import starts writing client rows');
 my $grown = bg_safe($ctl, "$size_sql - $base_size");
 my $cancel_at = time;
@@ -213,7 +129,7 @@ diag sprintf("cancelled %.3f s into the import, with %d kB of client rows writte
 	$cancel_at - $write_start, $grown / 1024, $write_delay);
 cmp_ok($write_delay, '<', $cancel_bound,
 	"the import stopped within $cancel_bound s of the cancel");
-is(written($big_account), '0|0|0|0',
+is(written($node, $big_account), '0|0|0|0',
 	'the import cancelled while writing left no client, group, run or issue');
 is(bg_safe($ctl, "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory'"),
 	'0', 'the cancelled import holds no advisory lock');
@@ -226,11 +142,11 @@ next_import_works('after a cancel while writing',
 	'imported 2 of 3 rows: 0 inserted, 0 updated, 2 unchanged; 1 row skipped; 0 groups created');
 
 # ---- The same file, not cancelled, imports whole ----
-($out, $err, $secs) = bg_query($bg, import_sql('big', $big_account));
+($out, $err, $secs) = bg_query($bg, import_sql('big', $big_account, $columns));
 like($err, qr/NOTICE:  00000: imported $big_rows of $big_rows rows: $big_rows inserted, 0 updated, 0 unchanged; 0 rows skipped; 20 groups created/,
 	'the file imports whole when it is not cancelled');
 diag sprintf("the whole import of %d rows takes %.3f s", $big_rows, $secs);
-is(written($big_account), "$big_rows|20|1|0",
+is(written($node, $big_account), "$big_rows|20|1|0",
 	'the uncancelled import wrote every client, group and its run');
 
 $bg->quit;

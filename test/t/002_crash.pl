@@ -6,10 +6,9 @@
 use strict;
 use warnings;
 
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use PtImportTest;
 use Test::More;
-use Time::HiRes qw(time usleep);
 
 # Rows in the large file; ptimport.max_rows and max_bytes are raised for it.
 my $big_rows = 200_000;
@@ -18,84 +17,22 @@ my $big_rows = 200_000;
 my $kept_account = 1;
 my $killed_account = 2;
 
-# A deterministic client file of $n valid rows in 20 groups.
-sub client_file
-{
-	my ($n) = @_;
-	my $csv = '';
-
-	for my $i (1 .. $n)
-	{
-		$csv .= sprintf("P%07d,First%d,Last%d,%d,%s,p%d\@example.org,0041%09d,F%02d,Group %d\n",
-			$i, $i, $i, 1940 + $i % 80, $i % 2 ? 'm' : 'f', $i, $i, $i % 100,
-			$i % 20 + 1);
-	}
-	return $csv;
-}
-
-# Three rows, one with an invalid gender: 2 imported, 1 skipped.
-my $small_csv = "S1,Ann,Smith,1980,f,,,,Team A\n"
-  . "S2,Bob,Jones,1975,m,,,,team a\n"
-  . "S3,Cy,Brown,1990,x,,,,Team A\n";
-
 # restart_after_crash brings the server back by itself after the kill, as in
 # production; autovacuum stays off so that nothing but recovery runs.
-my $node = PostgreSQL::Test::Cluster->new('crash');
-$node->init(extra => [ '--encoding=UTF8', '--locale=C.UTF-8' ]);
-$node->append_conf(
-	'postgresql.conf', qq{
+my $node = start_node(
+	'crash', qq{
 ptimport.max_rows = 1000000
 ptimport.max_bytes = '100MB'
 restart_after_crash = on
 autovacuum = off
 });
-$node->start;
-
-my $dir = PostgreSQL::Test::Utils::tempdir;
-PostgreSQL::Test::Utils::append_to_file("$dir/big.csv", client_file($big_rows));
-PostgreSQL::Test::Utils::append_to_file("$dir/small.csv", $small_csv);
-$node->safe_psql(
-	'postgres', qq{
-CREATE EXTENSION ptimport;
-CREATE TABLE public.test_file (name text PRIMARY KEY, data bytea NOT NULL);
-INSERT INTO public.test_file
-	VALUES ('big', pg_catalog.pg_read_binary_file('$dir/big.csv')),
-		   ('small', pg_catalog.pg_read_binary_file('$dir/small.csv'));
-});
-
-# Everything the import writes, for one account, as "clients|groups|runs|issues".
-sub written
-{
-	my ($account) = @_;
-	return $node->safe_psql(
-		'postgres', qq{
-SELECT (SELECT count(*) FROM ptimport.client WHERE account_id = $account),
-	   (SELECT count(*) FROM ptimport.client_group WHERE account_id = $account),
-	   (SELECT count(*) FROM ptimport.import_run WHERE account_id = $account),
-	   (SELECT count(*) FROM ptimport.import_issue WHERE account_id = $account)});
-}
-
-sub import_sql
-{
-	my ($file, $account) = @_;
-	return "SELECT count(*) FROM ptimport.pt_import_clients("
-	  . "(SELECT data FROM public.test_file WHERE name = '$file'), $account)";
-}
-
-# Runs $sql in a background session and dies if it fails.  BackgroundPsql
-# keeps stderr across queries, so it is emptied first.
-sub bg_safe
-{
-	my ($bg, $sql) = @_;
-	$bg->{stderr} = '';
-	return $bg->query_safe($sql);
-}
+load_files($node, big => client_file($big_rows), small => small_file());
 
 # ---- An import committed before the crash ----
 my ($ret, $out, $err) =
-  $node->psql('postgres', import_sql('small', $kept_account));
+  $node->psql('postgres', import_sql('small', $kept_account, 'count(*)'));
 like($err, qr/imported 2 of 3 rows: 2 inserted/, 'the small import commits');
-is(written($kept_account), '2|1|1|1', 'it wrote 2 clients, 1 group, its run and 1 issue');
+is(written($node, $kept_account), '2|1|1|1', 'it wrote 2 clients, 1 group, its run and 1 issue');
 
 # ---- The backend is killed while it writes the large import ----
 #
@@ -112,11 +49,9 @@ my $base_size = bg_safe($ctl, $size_sql);
 my $log_offset = -s $node->logfile;
 
 $bg->query_until(qr/import started/,
-	"\\echo import started\n" . import_sql('big', $killed_account) . ";\n");
-my $deadline = time + $PostgreSQL::Test::Utils::timeout_default;
-usleep(10_000)
-  until bg_safe($ctl, "$size_sql > $base_size + 1024 * 1024") eq 't'
-  or time > $deadline;
+	"\\echo import started\n"
+	  . import_sql('big', $killed_account, 'count(*)') . ";\n");
+wait_until($ctl, "$size_sql > $base_size + 1024 * 1024");
 my $grown = bg_safe($ctl, "$size_sql - $base_size");
 cmp_ok($grown, '>', 1024 * 1024, 'the import is writing client rows');
 is(bg_safe($ctl, "SELECT state FROM pg_catalog.pg_stat_activity WHERE pid = $pid"),
@@ -141,18 +76,18 @@ ok($node->log_contains(qr/database system was not properly shut down; automatic 
 		$log_offset),
 	'the log shows crash recovery');
 
-is(written($killed_account), '0|0|0|0',
+is(written($node, $killed_account), '0|0|0|0',
 	'after recovery the killed import left no client, group, run or issue');
 cmp_ok($node->safe_psql('postgres', "$size_sql - $base_size"), '>=', $grown,
 	'the rows it had written are still in the table file, but none is visible');
-is(written($kept_account), '2|1|1|1',
+is(written($node, $kept_account), '2|1|1|1',
 	'the import committed before the crash is intact');
 
 # ---- The same file imports whole after recovery ----
-($ret, $out, $err) = $node->psql('postgres', import_sql('big', $killed_account));
+($ret, $out, $err) = $node->psql('postgres', import_sql('big', $killed_account, 'count(*)'));
 like($err, qr/imported $big_rows of $big_rows rows: $big_rows inserted, 0 updated, 0 unchanged; 0 rows skipped; 20 groups created/,
 	'the killed import runs to the end when run again');
-is(written($killed_account), "$big_rows|20|1|0",
+is(written($node, $killed_account), "$big_rows|20|1|0",
 	'it wrote every client, group and its run');
 
 $node->stop;

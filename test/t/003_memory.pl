@@ -6,8 +6,8 @@
 use strict;
 use warnings;
 
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use PtImportTest;
 use Test::More;
 use Time::HiRes qw(time usleep);
 
@@ -29,60 +29,21 @@ my $imports = 100;
 my $max_context_growth_kb = 64;
 my $max_rss_growth_kb = 1024;
 
-# A deterministic client file of $n rows in 20 groups; names carry $tag, and
-# every tenth row has an email that is not valid (a warning, so the import
-# also writes issue rows).
-sub client_file
-{
-	my ($n, $tag) = @_;
-	my $csv = '';
-
-	for my $i (1 .. $n)
-	{
-		$csv .= sprintf("P%07d,First%s%d,Last%d,%d,%s,%s,0041%09d,F%02d,Group %d\n",
-			$i, $tag, $i, $i, 1940 + $i % 80, $i % 2 ? 'm' : 'f',
-			$i % 10 ? "p$i\@example.org" : 'not-an-email', $i, $i % 100,
-			$i % 20 + 1);
-	}
-	return $csv;
-}
-
-my $node = PostgreSQL::Test::Cluster->new('memory');
-$node->init(extra => [ '--encoding=UTF8', '--locale=C.UTF-8' ]);
-$node->append_conf('postgresql.conf', "autovacuum = off\n");
-$node->start;
-
-my $dir = PostgreSQL::Test::Utils::tempdir;
-my %files = (
+# The files' first names carry their tag, and every tenth row has an email
+# that is not valid (a warning, so each import also writes issue rows).
+my $node = start_node('memory', "autovacuum = off\n");
+load_files(
+	$node,
 	a => client_file($rows, 'A'),
 	b => client_file($rows, 'B'),
 	too_many => client_file($rows + 1, 'A'),
 	big => client_file($big_rows, 'A'));
-$node->safe_psql('postgres',
-	'CREATE EXTENSION ptimport; CREATE TABLE public.test_file (name text PRIMARY KEY, data bytea NOT NULL)');
-for my $name (sort keys %files)
-{
-	PostgreSQL::Test::Utils::append_to_file("$dir/$name.csv", $files{$name});
-	$node->safe_psql('postgres',
-		"INSERT INTO public.test_file VALUES ('$name', pg_catalog.pg_read_binary_file('$dir/$name.csv'))");
-}
 
-# Runs $sql in the session; returns stdout and stderr.  BackgroundPsql keeps
-# stderr across queries, so it is emptied first.
-sub bg_query
-{
-	my ($bg, $sql) = @_;
-	$bg->{stderr} = '';
-	my $out = $bg->query($sql);
-	return ($out, $bg->{stderr});
-}
-
-sub import_sql
+# One import call, a count of its problem rows, as a statement of its own.
+sub import_stmt
 {
 	my ($file, $account, $dry_run) = @_;
-	$dry_run = $dry_run ? 'true' : 'false';
-	return "SELECT count(*) FROM ptimport.pt_import_clients("
-	  . "(SELECT data FROM public.test_file WHERE name = '$file'), $account, $dry_run);\n";
+	return import_sql($file, $account, 'count(*)', $dry_run) . ";\n";
 }
 
 my $bg = $node->background_psql('postgres', on_error_stop => 0);
@@ -119,7 +80,7 @@ sub large_import
 
 	$bg->{stderr} = '';
 	$bg->query_until(qr/import started/,
-		"\\echo import started\n" . import_sql('big', $account) . "\\echo import ended\n");
+		"\\echo import started\n" . import_stmt('big', $account) . "\\echo import ended\n");
 	until ($bg->{stdout} =~ /import ended/ or time > $deadline)
 	{
 		my $rss = rss_anon_kb();
@@ -135,7 +96,7 @@ sub large_import
 }
 
 # Warm the session's caches with one small import first.
-bg_query($bg, import_sql('a', 1));
+bg_query($bg, import_stmt('a', 1));
 bg_query($bg, "SET ptimport.max_rows = 1000000; SET ptimport.max_bytes = '100MB'");
 my ($ctx_before) = contexts();
 my $rss_before = rss_anon_kb();
@@ -170,8 +131,8 @@ my $series = '';
 my $warmup = '';
 for my $i (1 .. $imports)
 {
-	my $calls = import_sql($i % 2 ? 'b' : 'a', 1);
-	$calls .= import_sql('too_many', 1) . import_sql('a', 1, 1) if $i % 10 == 0;
+	my $calls = import_stmt($i % 2 ? 'b' : 'a', 1);
+	$calls .= import_stmt('too_many', 1) . import_stmt('a', 1, 1) if $i % 10 == 0;
 	$series .= $calls;
 	$warmup .= $calls if $i <= 10;
 }

@@ -1,0 +1,137 @@
+# PtImportTest.pm
+#   What the TAP tests in test/t share: the client files they import, a
+#   UTF-8 cluster with ptimport and the files loaded, the SQL of an import
+#   and of its outcome, and helpers for BackgroundPsql sessions.
+package PtImportTest;
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Time::HiRes qw(time usleep);
+
+our @EXPORT = qw(client_file small_file start_node load_files written
+  import_sql bg_query bg_safe wait_until);
+
+# A deterministic client file of $n valid rows in 20 groups; with $tag the
+# first names carry it and every tenth row's email is invalid (a warning).
+sub client_file
+{
+	my ($n, $tag) = @_;
+	my $csv = '';
+
+	for my $i (1 .. $n)
+	{
+		my $email =
+		  defined $tag && $i % 10 == 0 ? 'not-an-email' : "p$i\@example.org";
+		$csv .= sprintf("P%07d,First%s%d,Last%d,%d,%s,%s,0041%09d,F%02d,Group %d\n",
+			$i, $tag // '', $i, $i, 1940 + $i % 80, $i % 2 ? 'm' : 'f',
+			$email, $i, $i % 100, $i % 20 + 1);
+	}
+	return $csv;
+}
+
+# Three rows, one with an invalid gender: 2 imported, 1 skipped.
+sub small_file
+{
+	return "S1,Ann,Smith,1980,f,,,,Team A\n"
+	  . "S2,Bob,Jones,1975,m,,,,team a\n"
+	  . "S3,Cy,Brown,1990,x,,,,Team A\n";
+}
+
+# Creates and starts a UTF-8 cluster named $name with the lines $conf added
+# to its postgresql.conf, and returns it.
+sub start_node
+{
+	my ($name, $conf) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+
+	$node->init(extra => [ '--encoding=UTF8', '--locale=C.UTF-8' ]);
+	$node->append_conf('postgresql.conf', $conf);
+	$node->start;
+	return $node;
+}
+
+# Creates ptimport and public.test_file in $node and loads each of %files
+# (name => contents) into it; the server reads them from disk, so no large
+# literal goes through psql.
+sub load_files
+{
+	my ($node, %files) = @_;
+	my $dir = PostgreSQL::Test::Utils::tempdir;
+	my @rows;
+
+	for my $name (sort keys %files)
+	{
+		PostgreSQL::Test::Utils::append_to_file("$dir/$name.csv", $files{$name});
+		push @rows, "('$name', pg_catalog.pg_read_binary_file('$dir/$name.csv'))";
+	}
+	$node->safe_psql('postgres',
+		"CREATE EXTENSION ptimport;\n"
+		  . "CREATE TABLE public.test_file (name text PRIMARY KEY, data bytea NOT NULL);\n"
+		  . "INSERT INTO public.test_file VALUES "
+		  . join(",\n\t", @rows) . ";\n");
+	return;
+}
+
+# Everything the import wrote in $node for one account, as
+# "clients|groups|runs|issues".
+sub written
+{
+	my ($node, $account) = @_;
+	return $node->safe_psql(
+		'postgres', qq{
+SELECT (SELECT count(*) FROM ptimport.client WHERE account_id = $account),
+	   (SELECT count(*) FROM ptimport.client_group WHERE account_id = $account),
+	   (SELECT count(*) FROM ptimport.import_run WHERE account_id = $account),
+	   (SELECT count(*) FROM ptimport.import_issue WHERE account_id = $account)});
+}
+
+# A query selecting $columns from the import of the loaded file $file into
+# $account, as a dry run if $dry_run is true.
+sub import_sql
+{
+	my ($file, $account, $columns, $dry_run) = @_;
+	my $dry = $dry_run ? ', true' : '';
+
+	return "SELECT $columns FROM ptimport.pt_import_clients("
+	  . "(SELECT data FROM public.test_file WHERE name = '$file'), $account$dry)";
+}
+
+# Runs $sql in a background session; returns stdout, stderr and seconds.
+# BackgroundPsql keeps stderr across queries, so it is emptied first.
+sub bg_query
+{
+	my ($bg, $sql) = @_;
+	$bg->{stderr} = '';
+	my $start = time;
+	my $out = $bg->query($sql);
+	return ($out, $bg->{stderr}, time - $start);
+}
+
+# Runs $sql in a background session and dies if it fails.
+sub bg_safe
+{
+	my ($bg, $sql) = @_;
+	$bg->{stderr} = '';
+	return $bg->query_safe($sql);
+}
+
+# Runs $sql in the background session $bg every 10 ms until it returns true;
+# returns 1 then, or 0 after the default timeout.
+sub wait_until
+{
+	my ($bg, $sql) = @_;
+	my $deadline = time + $PostgreSQL::Test::Utils::timeout_default;
+
+	while (time < $deadline)
+	{
+		return 1 if bg_safe($bg, $sql) eq 't';
+		usleep(10_000);
+	}
+	return 0;
+}
+
+1;
