@@ -29,6 +29,11 @@ my $imports = 100;
 my $max_context_growth_kb = 64;
 my $max_rss_growth_kb = 1024;
 
+# Largest growth of the peak from one large import to the next, in kB: the
+# peak is sampled every 20 ms, so it may miss a few MB; the first import's
+# memory, if kept, would add about 80 MB.
+my $max_peak_growth_kb = 8192;
+
 # The files' first names carry their tag, and every tenth row has an email
 # that is not valid (a warning, so each import also writes issue rows).
 my $node = start_node('memory', "autovacuum = off\n");
@@ -111,14 +116,15 @@ is($import_cxts, 0, 'no import memory context outlives the import');
 cmp_ok($ctx_after - $ctx_before, '<', $max_context_growth_kb,
 	"the session's memory contexts are back to their size before the import");
 
-# malloc may keep what the import freed for reuse, so the backend can stay
-# larger than before it; but a second large import must reuse that memory
-# rather than add to it.
+# What the backend holds after an import depends on when malloc returns
+# freed memory to the kernel (seen: 5 MB after one import, 31 MB after the
+# next), so the second import is compared by its peak: memory kept from the
+# first import would add to it.
 my $rss_peak2 = large_import(3);
 my $rss_after2 = rss_anon_kb();
 diag sprintf("second large import: %d kB at peak, %d kB after", $rss_peak2, $rss_after2);
-cmp_ok($rss_after2 - $rss_after, '<', $max_rss_growth_kb,
-	'a second large import does not grow the backend');
+cmp_ok($rss_peak2 - $rss_peak, '<', $max_peak_growth_kb,
+	'a second large import peaks no higher than the first');
 bg_query($bg, "RESET ptimport.max_rows; RESET ptimport.max_bytes");
 
 # ---- 100 imports in one session ----
