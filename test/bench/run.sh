@@ -134,7 +134,7 @@ SET ptimport.max_bytes = 1048574;
 SELECT pg_backend_pid();
 \o
 SELECT pg_sleep(0.2);
-SELECT count(*) FROM ptimport.pt_import_clients(pg_read_binary_file('$file'), 1);
+SELECT count(*) FROM ptimport.pt_import_clients(pg_read_binary_file('$file', 0, (pg_stat_file('$file')).size), 1);
 SQL
     wait $poller
     read -r base peak hwm < "$dir/memory.out"

@@ -116,7 +116,7 @@ BEGIN
 		ms := 1000 * extract(epoch FROM clock_timestamp() - t0);
 	ELSE
 		t0 := clock_timestamp();
-		PERFORM count(*) FROM ptimport.pt_import_clients(pg_read_binary_file(path), account);
+		PERFORM count(*) FROM ptimport.pt_import_clients(pg_read_binary_file(path, 0, (pg_stat_file(path)).size), account);
 		ms := 1000 * extract(epoch FROM clock_timestamp() - t0);
 		SELECT r.rows_inserted, r.rows_updated INTO inserted, updated
 		FROM ptimport.import_run AS r ORDER BY r.run_id DESC LIMIT 1;
