@@ -19,12 +19,33 @@
 /* Longest raw line kept in the report, in bytes. */
 #define PT_RAW_LINE_MAX 1000
 
-/* A string seen in the file (an internal_id or a group's spelling). */
-typedef struct SeenString
+/*
+ * A string seen in the file (an internal_id or a group's spelling): its text
+ * is kept once, NUL-terminated, in imp->seen_keys, and found by its offset.
+ * Open addressing (simplehash) keeps a million ids in one array, so a lookup
+ * costs about one cache miss, not three as with a chained table.
+ */
+typedef struct PtSeen
 {
-	char	   *key;			/* hash key: points to the string's text */
-	int64		value;			/* the line of its first row, or its index */
-} SeenString;
+	uint32		key;			/* offset of the text in imp->seen_keys */
+	uint32		hash;
+	int32		value;			/* the line of its first row, or its index */
+	char		status;			/* used by simplehash */
+} PtSeen;
+
+#define SEEN_TEXT(tb, k) (((StringInfo) (tb)->private_data)->data + (k))
+#define SH_PREFIX pt_seen
+#define SH_ELEMENT_TYPE PtSeen
+#define SH_KEY_TYPE uint32
+#define SH_KEY key
+#define SH_HASH_KEY(tb, k) hash_bytes((const unsigned char *) SEEN_TEXT(tb, k), strlen(SEEN_TEXT(tb, k)))
+#define SH_EQUAL(tb, a, b) (strcmp(SEEN_TEXT(tb, a), SEEN_TEXT(tb, b)) == 0)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
 
 static void collect_row(const PtCsvRow *row, void *arg);
 static void add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result);
@@ -33,10 +54,7 @@ static char *db_text(const char *s, size_t len, size_t *out_len);
 static char *clipped(const char *s, size_t len, size_t max);
 static void *reader_realloc(void *ptr, size_t size);
 static void reader_free(void *ptr);
-static HTAB *seen_create(PtImport *imp, const char *name);
-static bool seen_lookup(PtImport *imp, HTAB *seen, const char *key, int64 *value);
-static uint32 seen_hash(const void *key, Size keysize);
-static int	seen_match(const void *key1, const void *key2, Size keysize);
+static bool seen_lookup(PtImport *imp, pt_seen_hash *seen, const char *key, int64 *value);
 
 /* Reads every row of imp->data; raises the whole-file errors. */
 void
@@ -44,6 +62,7 @@ pt_collect_rows(PtImport *imp)
 {
 	PtCsvReader reader;
 	PtCsvStatus status;
+	MemoryContext old;
 	int			f;
 
 	for (f = 0; f < PT_NFIELDS; f++)
@@ -51,14 +70,21 @@ pt_collect_rows(PtImport *imp)
 	pt_column_init(&imp->group_names);
 	imp->maxclients = 64;
 	imp->years = palloc(imp->maxclients * sizeof(int32));
+	imp->genders = palloc(imp->maxclients * sizeof(char));
 	imp->group_ords = palloc(imp->maxclients * sizeof(int32));
 	imp->maxissues = 16;
 	imp->issues = palloc(imp->maxissues * sizeof(PtReportedIssue));
 
+	/* The id table starts sized for the rows the file may hold; it grows if need be. */
 	imp->lookup_cxt = AllocSetContextCreate(CurrentMemoryContext, "ptimport lookups",
 											ALLOCSET_DEFAULT_SIZES);
-	imp->seen_ids = seen_create(imp, "ptimport internal_ids");
-	imp->spellings = seen_create(imp, "ptimport group spellings");
+	old = MemoryContextSwitchTo(imp->lookup_cxt);
+	initStringInfo(&imp->seen_keys);
+	MemoryContextSwitchTo(old);
+	imp->seen_ids = pt_seen_create(imp->lookup_cxt,
+								   (uint32) Min((size_t) pt_max_rows, imp->len / 12 + 1),
+								   &imp->seen_keys);
+	imp->spellings = pt_seen_create(imp->lookup_cxt, 64, &imp->seen_keys);
 
 	pt_csv_begin(&reader, imp->data, imp->len, reader_realloc, reader_free,
 				 collect_row, imp);
@@ -137,11 +163,9 @@ add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 		size_t		len;
 		char	   *s;
 
-		if (f == PT_FIELD_BIRTH_YEAR || f == PT_FIELD_CLIENT_GROUP)
+		if (f == PT_FIELD_BIRTH_YEAR || f == PT_FIELD_GENDER || f == PT_FIELD_CLIENT_GROUP)
 			continue;
-		if (f == PT_FIELD_GENDER)
-			pt_column_add(col, &result->gender, 1);
-		else if (result->keep[f])
+		if (result->keep[f])
 		{
 			s = db_text(row->value[f], row->length[f], &len);
 			pt_column_add(col, s, len);
@@ -170,9 +194,11 @@ add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 	{
 		imp->maxclients *= 2;
 		imp->years = repalloc_huge(imp->years, imp->maxclients * sizeof(int32));
+		imp->genders = repalloc_huge(imp->genders, imp->maxclients * sizeof(char));
 		imp->group_ords = repalloc_huge(imp->group_ords, imp->maxclients * sizeof(int32));
 	}
 	imp->years[imp->nclients] = result->birth_year;
+	imp->genders[imp->nclients] = result->gender;
 	imp->group_ords[imp->nclients] = group_ord;
 	imp->nclients++;
 }
@@ -264,54 +290,29 @@ reader_free(void *ptr)
 		pfree(ptr);
 }
 
-/* A string-keyed hash table in the lookup context. */
-static HTAB *
-seen_create(PtImport *imp, const char *name)
-{
-	HASHCTL		ctl;
-
-	ctl.keysize = sizeof(char *);
-	ctl.entrysize = sizeof(SeenString);
-	ctl.hash = seen_hash;
-	ctl.match = seen_match;
-	ctl.hcxt = imp->lookup_cxt;
-	return hash_create(name, 1024, &ctl,
-					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
-}
-
 /*
  * If key was seen before, sets *value to what was stored with it and returns
- * true; otherwise stores *value with a copy of key and returns false.
+ * true; otherwise stores *value with a copy of key and returns false.  The
+ * key is appended to imp->seen_keys to be looked up, and taken back if it
+ * was there already.
  */
 static bool
-seen_lookup(PtImport *imp, HTAB *seen, const char *key, int64 *value)
+seen_lookup(PtImport *imp, pt_seen_hash *seen, const char *key, int64 *value)
 {
-	SeenString *entry;
+	StringInfo	keys = &imp->seen_keys;
+	int			offset = keys->len;
+	PtSeen	   *entry;
 	bool		found;
 
-	entry = hash_search(seen, &key, HASH_ENTER, &found);
+	appendBinaryStringInfo(keys, key, strlen(key) + 1);
+	entry = pt_seen_insert(seen, (uint32) offset, &found);
 	if (found)
 	{
+		keys->len = offset;
 		*value = entry->value;
 		return true;
 	}
-	entry->key = MemoryContextStrdup(imp->lookup_cxt, key);
-	entry->value = *value;
+	/* a file has fewer than 2^31 lines: it is under 1 GB */
+	entry->value = (int32) *value;
 	return false;
-}
-
-static uint32
-seen_hash(const void *key, Size keysize)
-{
-	const char *s = *(char *const *) key;
-
-	(void) keysize;
-	return hash_bytes((const unsigned char *) s, (int) strlen(s));
-}
-
-static int
-seen_match(const void *key1, const void *key2, Size keysize)
-{
-	(void) keysize;
-	return strcmp(*(char *const *) key1, *(char *const *) key2);
 }

@@ -9,6 +9,7 @@
 #include "ptimport.h"
 
 #include "catalog/pg_type_d.h"
+#include "utils/lsyscache.h"
 
 /* Starts an empty column. */
 void
@@ -105,22 +106,34 @@ pt_column_array(PtTextColumn *col)
 	return result;
 }
 
-/* An int4[] with lower bound 1 holding values[0..n-1]. */
+/*
+ * An array of n values of a fixed-size, by-value type (int4, int8, "char")
+ * with lower bound 1; *data is set to where the caller writes the values.
+ */
 ArrayType *
-pt_int4_array(const int32 *values, int n)
+pt_fixed_array(Oid elemtype, int n, void **data)
 {
-	Size		size = ARR_OVERHEAD_NONULLS(1) + (Size) n * sizeof(int32);
+	int16		width;
+	bool		byval;
+	char		align;
+	Size		size;
 	ArrayType  *result;
 
 	if (n == 0)
-		return construct_empty_array(INT4OID);
+	{
+		*data = NULL;
+		return construct_empty_array(elemtype);
+	}
+	get_typlenbyvalalign(elemtype, &width, &byval, &align);
+	Assert(byval && width > 0);
+	size = ARR_OVERHEAD_NONULLS(1) + (Size) n * width;
 	result = palloc_extended(size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	SET_VARSIZE(result, size);
 	result->ndim = 1;
 	result->dataoffset = 0;
-	result->elemtype = INT4OID;
+	result->elemtype = elemtype;
 	ARR_DIMS(result)[0] = n;
 	ARR_LBOUND(result)[0] = 1;
-	memcpy((char *) result + ARR_OVERHEAD_NONULLS(1), values, (Size) n * sizeof(int32));
+	*data = (char *) result + ARR_OVERHEAD_NONULLS(1);
 	return result;
 }

@@ -14,7 +14,6 @@
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
-#include "utils/hsearch.h"
 #include "utils/memutils.h"
 
 #include "validate.h"
@@ -76,8 +75,9 @@ typedef struct PtImport
 	/* the rows to write, column by column */
 	int			nclients;
 	int			maxclients;
-	PtTextColumn columns[PT_NFIELDS];	/* text fields; not birth_year, client_group */
+	PtTextColumn columns[PT_NFIELDS];	/* text fields; not birth_year, gender, client_group */
 	int32	   *years;
+	char	   *genders;		/* 'm' or 'f' */
 	int32	   *group_ords;		/* 1-based index into group_names, 0: none */
 
 	/* the group names as spelled in the file, each once, first seen first */
@@ -85,8 +85,9 @@ typedef struct PtImport
 
 	/* lookups used while reading, freed before writing */
 	MemoryContext lookup_cxt;
-	HTAB	   *seen_ids;		/* internal_id -> line of its first row */
-	HTAB	   *spellings;		/* group name -> its index in group_names */
+	StringInfoData seen_keys;	/* the strings the two tables hold */
+	struct pt_seen_hash *seen_ids;	/* internal_id -> line of its first row */
+	struct pt_seen_hash *spellings; /* group name -> its index in group_names */
 
 	/* problems, in line order */
 	PtReportedIssue *issues;
@@ -115,7 +116,7 @@ extern void pt_column_init(PtTextColumn *col);
 extern void pt_column_add(PtTextColumn *col, const char *s, size_t len);
 extern void pt_column_add_null(PtTextColumn *col);
 extern ArrayType *pt_column_array(PtTextColumn *col);
-extern ArrayType *pt_int4_array(const int32 *values, int n);
+extern ArrayType *pt_fixed_array(Oid elemtype, int n, void **data);
 
 /* write.c */
 extern void pt_write_clients(PtImport *imp);

@@ -22,33 +22,18 @@
 #define PT_LOWER(x) "pg_catalog.lower((" x ") COLLATE pg_catalog.\"und-x-icu\")"
 
 /*
- * The file's rows joined to the account's ($1) groups.  $2..$9 are the
- * columns internal_id .. diagnosis_code, $10 each row's group as a 1-based
- * index into $11 (0: none), $11 the group names as spelled in the file, each
- * spelling once.  The arrays are unnested in the target list, which streams
+ * The file's rows: $2..$9 are the columns internal_id .. diagnosis_code
+ * (birth_year an int4[], gender a "char"[]), $10 each row's group_id (0: no group; -1: a group not created yet, in
+ * the dry run).  The arrays are unnested in the target list, which streams
  * them in step; unnest in FROM would first copy each into a tuplestore.
- *
- * A group that does not exist yet gets group_id -1, so that the dry run
- * counts the row as a change; after the real run's group insert every named
- * group exists (one deleted meanwhile makes the foreign key refuse the -1).
  */
 #define PT_SOURCE_ROWS \
-	"WITH grp AS (" \
-	" SELECT sp.ord, sp.name, g.group_id" \
-	" FROM pg_catalog.unnest($11) WITH ORDINALITY AS sp(name, ord)" \
-	" LEFT JOIN ptimport.client_group AS g" \
-	"   ON g.account_id = $1 AND " PT_LOWER("g.name") " = " PT_LOWER("sp.name") ")," \
-	" src AS (" \
-	" SELECT s.internal_id, s.first_name, s.last_name, s.birth_year, s.gender," \
-	"        s.email, s.mobile, s.diagnosis_code," \
-	"        CASE WHEN s.group_ord = 0 THEN NULL" \
-	"             ELSE COALESCE(grp.group_id, -1) END AS group_id" \
-	" FROM (SELECT pg_catalog.unnest($2) AS internal_id, pg_catalog.unnest($3) AS first_name," \
-	"              pg_catalog.unnest($4) AS last_name, pg_catalog.unnest($5) AS birth_year," \
-	"              pg_catalog.unnest($6) AS gender, pg_catalog.unnest($7) AS email," \
-	"              pg_catalog.unnest($8) AS mobile, pg_catalog.unnest($9) AS diagnosis_code," \
-	"              pg_catalog.unnest($10) AS group_ord) AS s" \
-	" LEFT JOIN grp ON grp.ord = s.group_ord)"
+	"WITH src AS (" \
+	" SELECT pg_catalog.unnest($2) AS internal_id, pg_catalog.unnest($3) AS first_name," \
+	"        pg_catalog.unnest($4) AS last_name, pg_catalog.unnest($5) AS birth_year," \
+	"        pg_catalog.unnest($6)::pg_catalog.text AS gender, pg_catalog.unnest($7) AS email," \
+	"        pg_catalog.unnest($8) AS mobile, pg_catalog.unnest($9) AS diagnosis_code," \
+	"        NULLIF(pg_catalog.unnest($10), 0) AS group_id)"
 
 /*
  * True when row n would change the stored client c: a required value
@@ -74,6 +59,19 @@ static const char insert_groups_sql[] =
 	"                   WHERE e.account_id = $1 AND " PT_LOWER("e.name") " = " PT_LOWER("n.name") ")"
 	" ORDER BY " PT_LOWER("n.name")
 	" ON CONFLICT (account_id, " PT_LOWER("name") ") DO NOTHING";
+
+/*
+ * For each spelling in $2, in order: the account's group of that name (NULL
+ * if there is none), and whether it is the first spelling of its name (the
+ * dry run counts the groups it would create with it).
+ */
+static const char resolve_groups_sql[] =
+	"SELECT g.group_id,"
+	"       pg_catalog.row_number() OVER (PARTITION BY " PT_LOWER("sp.name") " ORDER BY sp.ord) = 1"
+	" FROM pg_catalog.unnest($2) WITH ORDINALITY AS sp(name, ord)"
+	" LEFT JOIN ptimport.client_group AS g"
+	"   ON g.account_id = $1 AND " PT_LOWER("g.name") " = " PT_LOWER("sp.name")
+	" ORDER BY sp.ord";
 
 /*
  * Rows that match a stored client and change nothing are left out before the
@@ -107,22 +105,25 @@ static const char upsert_clients_sql[] =
 static const char count_changes_sql[] =
 	PT_SOURCE_ROWS
 	" SELECT pg_catalog.count(*) FILTER (WHERE c.client_id IS NULL),"
-	"        pg_catalog.count(*) FILTER (WHERE c.client_id IS NOT NULL AND " PT_CHANGED("s") "),"
-	"        (SELECT pg_catalog.count(DISTINCT " PT_LOWER("name") ")"
-	"         FROM grp WHERE group_id IS NULL)"
+	"        pg_catalog.count(*) FILTER (WHERE c.client_id IS NOT NULL AND " PT_CHANGED("s") ")"
 	" FROM src AS s"
 	" LEFT JOIN ptimport.client AS c"
 	"   ON c.account_id = $1 AND c.internal_id = s.internal_id";
 
-#define PT_NARGS 11
+#define PT_NARGS 10
 
 static const Oid row_arg_types[PT_NARGS] = {
 	INT8OID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
-	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, TEXTARRAYOID
+	CHARARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID
 };
 
-static void row_args(PtImport *imp, Datum *args);
-static int64 result_int8(int col);
+static const Oid group_arg_types[2] = {INT8OID, TEXTARRAYOID};
+
+static int64 *resolve_groups(PtImport *imp, Datum *args, int64 *missing);
+static void row_args(PtImport *imp, const int64 *group_ids, Datum *args);
+static void run_statement(const char *sql, int nargs, const Oid *types, Datum *args,
+						  bool read_only, int expected);
+static int64 result_int8(uint64 row, int col);
 
 /*
  * Imports the collected rows into imp->account_id: creates missing groups,
@@ -134,7 +135,9 @@ void
 pt_write_clients(PtImport *imp)
 {
 	Datum		args[PT_NARGS];
-	bool		has_groups;
+	Datum		group_args[2];
+	int64	   *group_ids = NULL;
+	int64		missing;
 
 	/* Lock key: a constant and the account, mapped one-to-one to two int4s. */
 	DirectFunctionCall2(pg_advisory_xact_lock_int4,
@@ -143,24 +146,20 @@ pt_write_clients(PtImport *imp)
 
 	if (imp->nclients == 0)
 		return;
-	has_groups = imp->group_names.nitems > 0;
-	row_args(imp, args);
 
-	if (has_groups)
+	if (imp->group_names.nitems > 0)
 	{
-		if (SPI_execute_with_args(insert_groups_sql, 2,
-								  (Oid[]) {INT8OID, TEXTARRAYOID},
-								  (Datum[]) {args[0], args[PT_NARGS - 1]},
-								  NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not insert client groups");
+		group_args[0] = Int64GetDatum(imp->account_id);
+		group_args[1] = PointerGetDatum(pt_column_array(&imp->group_names));
+		run_statement(insert_groups_sql, 2, group_arg_types, group_args, false, SPI_OK_INSERT);
 		imp->groups_created = SPI_processed;
+		group_ids = resolve_groups(imp, group_args, &missing);
 	}
 
-	if (SPI_execute_with_args(upsert_clients_sql, PT_NARGS, (Oid *) row_arg_types, args,
-							  NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not upsert clients");
-	imp->inserted = result_int8(1);
-	imp->updated = result_int8(2);
+	row_args(imp, group_ids, args);
+	run_statement(upsert_clients_sql, PT_NARGS, row_arg_types, args, false, SPI_OK_SELECT);
+	imp->inserted = result_int8(0, 1);
+	imp->updated = result_int8(0, 2);
 	imp->unchanged = imp->nclients - imp->inserted - imp->updated;
 }
 
@@ -169,46 +168,119 @@ void
 pt_count_changes(PtImport *imp)
 {
 	Datum		args[PT_NARGS];
+	Datum		group_args[2];
+	int64	   *group_ids = NULL;
 
 	if (imp->nclients == 0)
 		return;
-	row_args(imp, args);
-	if (SPI_execute_with_args(count_changes_sql, PT_NARGS, (Oid *) row_arg_types, args,
-							  NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not count client changes");
-	imp->inserted = result_int8(1);
-	imp->updated = result_int8(2);
-	imp->groups_created = result_int8(3);
+
+	if (imp->group_names.nitems > 0)
+	{
+		group_args[0] = Int64GetDatum(imp->account_id);
+		group_args[1] = PointerGetDatum(pt_column_array(&imp->group_names));
+		group_ids = resolve_groups(imp, group_args, &imp->groups_created);
+	}
+
+	row_args(imp, group_ids, args);
+	run_statement(count_changes_sql, PT_NARGS, row_arg_types, args, true, SPI_OK_SELECT);
+	imp->inserted = result_int8(0, 1);
+	imp->updated = result_int8(0, 2);
 	imp->unchanged = imp->nclients - imp->inserted - imp->updated;
 }
 
 /*
- * The statements' arguments: the account, the columns in file order, each
- * row's group index and the group spellings.  The columns are used up.
+ * The account's group_id for each spelling in args[1], in order; -1 for a
+ * name the account has no group of (only in the dry run: the real run has
+ * created them).  *missing is set to the number of such names.
+ */
+static int64 *
+resolve_groups(PtImport *imp, Datum *args, int64 *missing)
+{
+	int			n = DatumGetArrayTypeP(args[1])->ndim > 0 ?
+		ARR_DIMS(DatumGetArrayTypeP(args[1]))[0] : 0;
+	int64	   *ids = palloc(n * sizeof(int64));
+	uint64		i;
+
+	/* not read-only: it must see the groups the previous statement created */
+	run_statement(resolve_groups_sql, 2, group_arg_types, args, false, SPI_OK_SELECT);
+	if (SPI_processed != (uint64) n)
+		elog(ERROR, "could not resolve client groups");
+	*missing = 0;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		bool		first_isnull;
+		Datum		id = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		Datum		first = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2,
+										  &first_isnull);
+
+		ids[i] = isnull ? -1 : DatumGetInt64(id);
+		if (isnull && DatumGetBool(first))
+			(*missing)++;
+	}
+	return ids;
+}
+
+/*
+ * The statements' arguments: the account, the columns in file order and
+ * each row's group_id (0: none).  The columns are used up.
  */
 static void
-row_args(PtImport *imp, Datum *args)
+row_args(PtImport *imp, const int64 *group_ids, Datum *args)
 {
+	int32	   *years;
+	char	   *genders;
+	int64	   *row_groups;
 	int			f;
+	int			i;
 
 	args[0] = Int64GetDatum(imp->account_id);
 	for (f = 0; f < PT_FIELD_CLIENT_GROUP; f++)
-	{
-		if (f == PT_FIELD_BIRTH_YEAR)
-			args[f + 1] = PointerGetDatum(pt_int4_array(imp->years, imp->nclients));
-		else
+		if (f != PT_FIELD_BIRTH_YEAR && f != PT_FIELD_GENDER)
 			args[f + 1] = PointerGetDatum(pt_column_array(&imp->columns[f]));
-	}
-	args[PT_FIELD_CLIENT_GROUP + 1] = PointerGetDatum(pt_int4_array(imp->group_ords, imp->nclients));
-	args[PT_NARGS - 1] = PointerGetDatum(pt_column_array(&imp->group_names));
+
+	args[PT_FIELD_BIRTH_YEAR + 1] =
+		PointerGetDatum(pt_fixed_array(INT4OID, imp->nclients, (void **) &years));
+	memcpy(years, imp->years, imp->nclients * sizeof(int32));
+	pfree(imp->years);
+
+	args[PT_FIELD_GENDER + 1] =
+		PointerGetDatum(pt_fixed_array(CHAROID, imp->nclients, (void **) &genders));
+	memcpy(genders, imp->genders, imp->nclients * sizeof(char));
+	pfree(imp->genders);
+
+	args[PT_FIELD_CLIENT_GROUP + 1] =
+		PointerGetDatum(pt_fixed_array(INT8OID, imp->nclients, (void **) &row_groups));
+	for (i = 0; i < imp->nclients; i++)
+		row_groups[i] = imp->group_ords[i] == 0 ? 0 : group_ids[imp->group_ords[i] - 1];
+	pfree(imp->group_ords);
+	imp->years = imp->group_ords = NULL;
+	imp->genders = NULL;
 }
 
-/* Column col of the single row SPI returned, as an int64. */
+/*
+ * Runs one statement with a generic plan: the arguments are not folded into
+ * the plan as constants, which would copy every column once more.
+ */
+static void
+run_statement(const char *sql, int nargs, const Oid *types, Datum *args,
+			  bool read_only, int expected)
+{
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, (Oid *) types, CURSOR_OPT_GENERIC_PLAN);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare_cursor failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_execute_plan(plan, args, NULL, read_only, 0) != expected)
+		elog(ERROR, "unexpected result of a ptimport statement");
+	SPI_freeplan(plan);
+}
+
+/* Column col of row row that SPI returned, as an int64. */
 static int64
-result_int8(int col)
+result_int8(uint64 row, int col)
 {
 	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, &isnull);
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
 
 	return isnull ? 0 : DatumGetInt64(d);
 }
