@@ -112,6 +112,9 @@ static const char count_changes_sql[] =
 
 #define PT_NARGS 10
 
+/* Largest number of rows whose statements get a plan made for their values. */
+#define PT_CUSTOM_PLAN_MAX_ROWS 100000
+
 static const Oid row_arg_types[PT_NARGS] = {
 	INT8OID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
 	CHARARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID
@@ -119,10 +122,10 @@ static const Oid row_arg_types[PT_NARGS] = {
 
 static const Oid group_arg_types[2] = {INT8OID, TEXTARRAYOID};
 
-static int64 *resolve_groups(PtImport *imp, Datum *args, int64 *missing);
-static void row_args(PtImport *imp, const int64 *group_ids, Datum *args);
+static int64 *group_ids(PtImport *imp, bool create, int64 *count);
+static void row_args(PtImport *imp, const int64 *spelling_ids, Datum *args);
 static void run_statement(const char *sql, int nargs, const Oid *types, Datum *args,
-						  bool read_only, int expected);
+						  int nrows, bool read_only, int expected);
 static int64 result_int8(uint64 row, int col);
 
 /*
@@ -135,9 +138,6 @@ void
 pt_write_clients(PtImport *imp)
 {
 	Datum		args[PT_NARGS];
-	Datum		group_args[2];
-	int64	   *group_ids = NULL;
-	int64		missing;
 
 	/* Lock key: a constant and the account, mapped one-to-one to two int4s. */
 	DirectFunctionCall2(pg_advisory_xact_lock_int4,
@@ -146,18 +146,9 @@ pt_write_clients(PtImport *imp)
 
 	if (imp->nclients == 0)
 		return;
-
-	if (imp->group_names.nitems > 0)
-	{
-		group_args[0] = Int64GetDatum(imp->account_id);
-		group_args[1] = PointerGetDatum(pt_column_array(&imp->group_names));
-		run_statement(insert_groups_sql, 2, group_arg_types, group_args, false, SPI_OK_INSERT);
-		imp->groups_created = SPI_processed;
-		group_ids = resolve_groups(imp, group_args, &missing);
-	}
-
-	row_args(imp, group_ids, args);
-	run_statement(upsert_clients_sql, PT_NARGS, row_arg_types, args, false, SPI_OK_SELECT);
+	row_args(imp, group_ids(imp, true, &imp->groups_created), args);
+	run_statement(upsert_clients_sql, PT_NARGS, row_arg_types, args, imp->nclients,
+				  false, SPI_OK_SELECT);
 	imp->inserted = result_int8(0, 1);
 	imp->updated = result_int8(0, 2);
 	imp->unchanged = imp->nclients - imp->inserted - imp->updated;
@@ -168,44 +159,47 @@ void
 pt_count_changes(PtImport *imp)
 {
 	Datum		args[PT_NARGS];
-	Datum		group_args[2];
-	int64	   *group_ids = NULL;
 
 	if (imp->nclients == 0)
 		return;
-
-	if (imp->group_names.nitems > 0)
-	{
-		group_args[0] = Int64GetDatum(imp->account_id);
-		group_args[1] = PointerGetDatum(pt_column_array(&imp->group_names));
-		group_ids = resolve_groups(imp, group_args, &imp->groups_created);
-	}
-
-	row_args(imp, group_ids, args);
-	run_statement(count_changes_sql, PT_NARGS, row_arg_types, args, true, SPI_OK_SELECT);
+	row_args(imp, group_ids(imp, false, &imp->groups_created), args);
+	run_statement(count_changes_sql, PT_NARGS, row_arg_types, args, imp->nclients,
+				  true, SPI_OK_SELECT);
 	imp->inserted = result_int8(0, 1);
 	imp->updated = result_int8(0, 2);
 	imp->unchanged = imp->nclients - imp->inserted - imp->updated;
 }
 
 /*
- * The account's group_id for each spelling in args[1], in order; -1 for a
- * name the account has no group of (only in the dry run: the real run has
- * created them).  *missing is set to the number of such names.
+ * The account's group_id for each spelling in imp->group_names, in order
+ * (NULL when the file names no group).  With create, the missing groups are
+ * created first and *count is how many; without, a missing group's id is -1
+ * and *count is how many groups would be created.
  */
 static int64 *
-resolve_groups(PtImport *imp, Datum *args, int64 *missing)
+group_ids(PtImport *imp, bool create, int64 *count)
 {
-	int			n = DatumGetArrayTypeP(args[1])->ndim > 0 ?
-		ARR_DIMS(DatumGetArrayTypeP(args[1]))[0] : 0;
-	int64	   *ids = palloc(n * sizeof(int64));
+	int			n = imp->group_names.nitems;
+	Datum		args[2];
+	int64	   *ids;
 	uint64		i;
 
-	/* not read-only: it must see the groups the previous statement created */
-	run_statement(resolve_groups_sql, 2, group_arg_types, args, false, SPI_OK_SELECT);
+	if (n == 0)
+		return NULL;
+	args[0] = Int64GetDatum(imp->account_id);
+	args[1] = PointerGetDatum(pt_column_array(&imp->group_names));
+	*count = 0;
+	if (create)
+	{
+		run_statement(insert_groups_sql, 2, group_arg_types, args, n, false, SPI_OK_INSERT);
+		*count = SPI_processed;
+	}
+
+	/* not read-only: it must see the groups the statement above created */
+	run_statement(resolve_groups_sql, 2, group_arg_types, args, n, false, SPI_OK_SELECT);
 	if (SPI_processed != (uint64) n)
 		elog(ERROR, "could not resolve client groups");
-	*missing = 0;
+	ids = palloc(n * sizeof(int64));
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -215,8 +209,8 @@ resolve_groups(PtImport *imp, Datum *args, int64 *missing)
 										  &first_isnull);
 
 		ids[i] = isnull ? -1 : DatumGetInt64(id);
-		if (isnull && DatumGetBool(first))
-			(*missing)++;
+		if (isnull && !create && DatumGetBool(first))
+			(*count)++;
 	}
 	return ids;
 }
@@ -226,7 +220,7 @@ resolve_groups(PtImport *imp, Datum *args, int64 *missing)
  * each row's group_id (0: none).  The columns are used up.
  */
 static void
-row_args(PtImport *imp, const int64 *group_ids, Datum *args)
+row_args(PtImport *imp, const int64 *spelling_ids, Datum *args)
 {
 	int32	   *years;
 	char	   *genders;
@@ -252,27 +246,40 @@ row_args(PtImport *imp, const int64 *group_ids, Datum *args)
 	args[PT_FIELD_CLIENT_GROUP + 1] =
 		PointerGetDatum(pt_fixed_array(INT8OID, imp->nclients, (void **) &row_groups));
 	for (i = 0; i < imp->nclients; i++)
-		row_groups[i] = imp->group_ords[i] == 0 ? 0 : group_ids[imp->group_ords[i] - 1];
+		row_groups[i] = imp->group_ords[i] == 0 ? 0 : spelling_ids[imp->group_ords[i] - 1];
 	pfree(imp->group_ords);
 	imp->years = imp->group_ords = NULL;
 	imp->genders = NULL;
 }
 
 /*
- * Runs one statement with a generic plan: the arguments are not folded into
- * the plan as constants, which would copy every column once more.
+ * Runs one statement over arrays of nrows values.  Up to
+ * PT_CUSTOM_PLAN_MAX_ROWS the planner sees the values, so it can choose
+ * joins by the real row count.  Beyond that the plan is generic: a custom
+ * plan folds the arguments into constants, one more copy of every column,
+ * and the generic plan's nested loops of index lookups grow linearly where
+ * a hash join of a large account would spill to disk.
  */
 static void
 run_statement(const char *sql, int nargs, const Oid *types, Datum *args,
-			  bool read_only, int expected)
+			  int nrows, bool read_only, int expected)
 {
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, (Oid *) types, CURSOR_OPT_GENERIC_PLAN);
+	SPIPlanPtr	plan;
+	int			result;
 
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare_cursor failed: %s", SPI_result_code_string(SPI_result));
-	if (SPI_execute_plan(plan, args, NULL, read_only, 0) != expected)
-		elog(ERROR, "unexpected result of a ptimport statement");
-	SPI_freeplan(plan);
+	if (nrows <= PT_CUSTOM_PLAN_MAX_ROWS)
+		result = SPI_execute_with_args(sql, nargs, (Oid *) types, args, NULL, read_only, 0);
+	else
+	{
+		plan = SPI_prepare_cursor(sql, nargs, (Oid *) types, CURSOR_OPT_GENERIC_PLAN);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare_cursor failed: %s", SPI_result_code_string(SPI_result));
+		result = SPI_execute_plan(plan, args, NULL, read_only, 0);
+		SPI_freeplan(plan);
+	}
+	if (result != expected)
+		elog(ERROR, "unexpected result of a ptimport statement: %s",
+			 SPI_result_code_string(result));
 }
 
 /* Column col of row row that SPI returned, as an int64. */

@@ -12,26 +12,30 @@ GROUP BY phase, size, method, op;
 
 CREATE TEMP VIEW main AS
 SELECT p.size, p.op, p.runs,
-	   c.ms AS copy_ms, s.ms AS staging_ms, p.ms AS pt_ms
+	   c.ms AS copy_ms, f.ms AS copy_fk_ms, s.ms AS staging_ms, p.ms AS pt_ms
 FROM med AS p
 JOIN med AS c ON c.phase = 'main' AND c.size = p.size AND c.method = 'copy_typed'
+JOIN med AS f ON f.phase = 'main' AND f.size = p.size AND f.method = 'copy_fk'
 JOIN med AS s ON s.phase = 'main' AND s.size = p.size AND s.method = 'staging_upsert' AND s.op = p.op
 WHERE p.phase = 'main' AND p.method = 'ptimport';
 
 \echo 'Every row written as expected (inserted/updated counts of every run):'
 SELECT CASE WHEN count(*) = 0 THEN 'yes' ELSE 'NO: ' || string_agg(DISTINCT method || ' ' || op || ' at ' || size, ', ') END AS counts_ok
 FROM bench.result
-WHERE method <> 'copy_typed'
+WHERE method NOT IN ('copy_typed', 'copy_fk')
   AND (inserted, updated) IS DISTINCT FROM
 	  (CASE op WHEN 'insert' THEN size ELSE 0 END, CASE op WHEN 'update' THEN size ELSE 0 END);
 
-\echo 'Medians in milliseconds (server-side statement time); copy_typed is the COPY of the insert file into an empty table, the reference for every op.'
+\echo 'Medians in milliseconds (server-side statement time); copy_typed is the COPY of the insert file into an empty table, the reference for every op;'
+\echo 'copy_fk the same COPY into a table that also has the foreign key of ptimport.client to the groups (one check per row, as ptimport pays).'
 \echo 'staging_upsert/copy_typed bounds staging_upsert/ptimport from above as long as ptimport is no faster than a plain COPY.'
 SELECT size AS rows, op, runs,
 	   round(copy_ms::numeric, 1) AS copy_typed,
+	   round(copy_fk_ms::numeric, 1) AS copy_fk,
 	   round(staging_ms::numeric, 1) AS staging_upsert,
 	   round(pt_ms::numeric, 1) AS ptimport,
 	   round((pt_ms / copy_ms)::numeric, 2) AS "ptimport/copy_typed",
+	   round((pt_ms / copy_fk_ms)::numeric, 2) AS "ptimport/copy_fk",
 	   round((staging_ms / pt_ms)::numeric, 2) AS "staging_upsert/ptimport",
 	   round((staging_ms / copy_ms)::numeric, 2) AS "staging_upsert/copy_typed",
 	   round((1000 * pt_ms / size)::numeric, 2) AS "ptimport us/row"

@@ -97,7 +97,8 @@ echo "== Generating files in $dir"
 for n in $sizes 1000; do
     [ -f "$dir/clients_$n.csv" ] && continue
     "${psql[@]}" -c "SELECT bench.write_file('$dir/clients_$n.csv', $n, false),
-                            bench.write_file('$dir/clients_${n}_changed.csv', $n, true)" >/dev/null
+                            bench.write_file('$dir/clients_${n}_changed.csv', $n, true)" \
+                 -c "SELECT bench.write_fk_file('$dir/clients_$n.csv', '$dir/clients_${n}_fk.csv')" >/dev/null
     echo "$n rows: $(stat -c %s "$dir/clients_$n.csv") bytes"
 done
 

@@ -80,12 +80,67 @@ CREATE TABLE bench.copy_client (
 	UNIQUE (account_id, internal_id)
 );
 
+-- copy_fk: the same table with ptimport.client's foreign key, a client's
+-- (account_id, group_id) referencing a group of the same account.  It shows
+-- what COPY itself pays for that key, one check per row; its file carries
+-- each row's group_id where the others carry the group's name.
+CREATE TABLE bench.copy_group (
+	group_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	account_id	bigint NOT NULL,
+	name		text NOT NULL,
+	UNIQUE (account_id, group_id)
+);
+CREATE UNIQUE INDEX ON bench.copy_group (account_id, lower(name COLLATE "und-x-icu"));
+CREATE TABLE bench.copy_client_fk (
+	client_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	account_id	bigint NOT NULL DEFAULT 1,
+	internal_id text NOT NULL,
+	first_name	text NOT NULL,
+	last_name	text NOT NULL,
+	birth_year	integer NOT NULL,
+	gender		text NOT NULL CHECK (gender IN ('m', 'f')),
+	email		text,
+	mobile		text,
+	diagnosis_code text,
+	group_id	bigint,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	updated_at	timestamptz NOT NULL DEFAULT now(),
+	UNIQUE (account_id, internal_id),
+	FOREIGN KEY (account_id, group_id) REFERENCES bench.copy_group (account_id, group_id)
+);
+
+-- Writes the copy_fk file for the client file at path: the same rows, the
+-- group's name replaced by the group_id of account 1's group of that name.
+CREATE FUNCTION bench.write_fk_file(path text, fk_path text) RETURNS void
+LANGUAGE plpgsql AS $f$
+BEGIN
+	CREATE TEMP TABLE fk_src (internal_id text, first_name text, last_name text,
+							  birth_year int, gender text, email text, mobile text,
+							  diagnosis_code text, client_group text) ON COMMIT DROP;
+	EXECUTE format('COPY pg_temp.fk_src FROM %L WITH (FORMAT csv)', path);
+	INSERT INTO bench.copy_group (account_id, name)
+	SELECT DISTINCT ON (lower(client_group COLLATE "und-x-icu")) 1, client_group
+	FROM pg_temp.fk_src WHERE client_group IS NOT NULL
+	ORDER BY lower(client_group COLLATE "und-x-icu")
+	ON CONFLICT DO NOTHING;
+	EXECUTE format($q$
+	COPY (SELECT s.internal_id, s.first_name, s.last_name, s.birth_year, s.gender,
+				 s.email, s.mobile, s.diagnosis_code, g.group_id
+		  FROM pg_temp.fk_src AS s
+		  LEFT JOIN bench.copy_group AS g
+			ON g.account_id = 1
+		   AND lower(g.name COLLATE "und-x-icu") = lower(s.client_group COLLATE "und-x-icu"))
+	TO %L WITH (FORMAT csv)$q$, fk_path);
+	DROP TABLE pg_temp.fk_src;
+END
+$f$;
+
 -- One row per timed statement.
 CREATE TABLE bench.result (
 	phase		text NOT NULL,		-- 'main' or 'big' (1M clients of other accounts)
 	size		int NOT NULL,
 	run			int NOT NULL,
-	method		text NOT NULL,		-- copy_typed, staging_upsert, ptimport
+	method		text NOT NULL,		-- copy_typed, copy_fk, staging_upsert, ptimport
 	op			text NOT NULL,		-- insert, unchanged, update
 	ms			float8 NOT NULL,
 	inserted	bigint,
@@ -127,6 +182,7 @@ $$;
 -- The main phase for one size: runs + 1 rounds (round 0 warms up and is
 -- not kept).  Each round, every case from a defined state:
 --	 copy_typed:		  empty table, COPY the insert file
+--	 copy_fk:			  empty table, COPY the insert file's copy_fk version
 --	 staging_upsert, ptimport (each from empty tables, account 1):
 --		insert			  the insert file
 --		unchanged		  the identical file again
@@ -136,6 +192,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	a			text := format('%s/clients_%s.csv', dir, n);
 	b			text := format('%s/clients_%s_changed.csv', dir, n);
+	fk			text := format('%s/clients_%s_fk.csv', dir, n);
 	m			text;
 	t0			timestamptz;
 	ms			float8;
@@ -154,6 +211,18 @@ BEGIN
 		ms := 1000 * extract(epoch FROM clock_timestamp() - t0);
 		IF r > 0 THEN
 			INSERT INTO bench.result VALUES ('main', n, r, 'copy_typed', 'insert', ms, n, 0);
+		END IF;
+		COMMIT;
+
+		TRUNCATE bench.copy_client_fk;
+		COMMIT;
+		t0 := clock_timestamp();
+		EXECUTE format('COPY bench.copy_client_fk (internal_id, first_name, last_name, birth_year,'
+					   ' gender, email, mobile, diagnosis_code, group_id)'
+					   ' FROM %L WITH (FORMAT csv)', fk);
+		ms := 1000 * extract(epoch FROM clock_timestamp() - t0);
+		IF r > 0 THEN
+			INSERT INTO bench.result VALUES ('main', n, r, 'copy_fk', 'insert', ms, n, 0);
 		END IF;
 		COMMIT;
 
@@ -178,7 +247,7 @@ BEGIN
 		END LOOP;
 	END LOOP;
 	CALL bench.reset_clients();
-	TRUNCATE bench.copy_client;
+	TRUNCATE bench.copy_client, bench.copy_client_fk;
 END
 $$;
 
