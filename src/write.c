@@ -2,8 +2,9 @@
  *
  * write.c
  *	  Writes the validated rows in a fixed number of set-based statements:
- *	  one for new groups, one upsert for all clients.  The dry run counts
- *	  the same changes with one read-only query.
+ *	  one for new groups, one that looks up the groups' ids, one upsert for
+ *	  all clients.  The dry run looks up the groups and counts the same
+ *	  changes with one read-only query.
  *
  *	  Every statement names the account and is parameterized; every table
  *	  and function is schema-qualified, and pt_import_clients runs with
@@ -23,9 +24,10 @@
 
 /*
  * The file's rows: $2..$9 are the columns internal_id .. diagnosis_code
- * (birth_year an int4[], gender a "char"[]), $10 each row's group_id (0: no group; -1: a group not created yet, in
- * the dry run).  The arrays are unnested in the target list, which streams
- * them in step; unnest in FROM would first copy each into a tuplestore.
+ * (birth_year an int4[], gender a "char"[]), $10 each row's group_id (0: no
+ * group; -1: a group not created yet, in the dry run).  The arrays are
+ * unnested in the target list, which streams them in step; unnest in FROM
+ * would first copy each into a tuplestore.
  */
 #define PT_SOURCE_ROWS \
 	"WITH src AS (" \
