@@ -2,8 +2,9 @@
 # The performance benchmark: ptimport against COPY (into a table like
 # ptimport.client, without and with its foreign key) and against a
 # hand-written staging-table upsert, on the same generated files, in one
-# throwaway PostgreSQL 15 cluster.  Prints medians in milliseconds, the ratios, the
-# backend's peak memory and whether each performance target holds.
+# throwaway PostgreSQL 15 cluster.  Prints medians in milliseconds, the
+# ratios, the backend's peak memory and whether each performance target
+# holds.
 #
 # Usage: test/bench/run.sh [--quick] [--no-build | --destdir DIR]
 #                                                   (as root, or with sudo)
