@@ -175,8 +175,10 @@ pt_count_changes(PtImport *imp)
 /*
  * The account's group_id for each spelling in imp->group_names, in order
  * (NULL when the file names no group).  With create, the missing groups are
- * created first and *count is how many; without, a missing group's id is -1
- * and *count is how many groups would be created.
+ * created first and *count is how many; without (the dry run), a missing
+ * group's id is -1, so its rows count as changes, and *count is how many
+ * groups would be created.  A group deleted by another session between the
+ * two statements also gets -1, which the foreign key then refuses.
  */
 static int64 *
 group_ids(PtImport *imp, bool create, int64 *count)
