@@ -31,9 +31,10 @@ SELECT line_no, code FROM ptimport.pt_import_clients(convert_to(
 'Internal_id,First name,Last name,Year of birth,Gender', 'UTF8'), 1102);
 SELECT rows_total, rows_inserted, rows_failed FROM ptimport.import_run WHERE account_id = 1102;
 
--- More than 100,000 rows: the statements get a generic plan, so the arrays
--- are not copied into it (src/write.c).  Insert, dry run, an unchanged
--- re-import and an update must count and group as a small file does.
+-- More than 100,000 rows: the path where the statements get a generic plan
+-- (src/write.c; which plan ran is not visible here, the benchmark's memory
+-- figures show it).  Insert, dry run, an unchanged re-import and an update
+-- must count and group as a small file does.
 SET ptimport.max_rows = 150000;
 SET ptimport.max_bytes = '20MB';
 CREATE TEMP TABLE big_file AS

@@ -128,7 +128,7 @@ static int64 *group_ids(PtImport *imp, bool create, int64 *count);
 static void row_args(PtImport *imp, const int64 *spelling_ids, Datum *args);
 static void run_statement(const char *sql, int nargs, const Oid *types, Datum *args,
 						  int nrows, bool read_only, int expected);
-static int64 result_int8(uint64 row, int col);
+static int64 result_int8(int col);
 
 /*
  * Imports the collected rows into imp->account_id: creates missing groups,
@@ -151,8 +151,8 @@ pt_write_clients(PtImport *imp)
 	row_args(imp, group_ids(imp, true, &imp->groups_created), args);
 	run_statement(upsert_clients_sql, PT_NARGS, row_arg_types, args, imp->nclients,
 				  false, SPI_OK_SELECT);
-	imp->inserted = result_int8(0, 1);
-	imp->updated = result_int8(0, 2);
+	imp->inserted = result_int8(1);
+	imp->updated = result_int8(2);
 	imp->unchanged = imp->nclients - imp->inserted - imp->updated;
 }
 
@@ -167,8 +167,8 @@ pt_count_changes(PtImport *imp)
 	row_args(imp, group_ids(imp, false, &imp->groups_created), args);
 	run_statement(count_changes_sql, PT_NARGS, row_arg_types, args, imp->nclients,
 				  true, SPI_OK_SELECT);
-	imp->inserted = result_int8(0, 1);
-	imp->updated = result_int8(0, 2);
+	imp->inserted = result_int8(1);
+	imp->updated = result_int8(2);
 	imp->unchanged = imp->nclients - imp->inserted - imp->updated;
 }
 
@@ -286,12 +286,16 @@ run_statement(const char *sql, int nargs, const Oid *types, Datum *args,
 			 SPI_result_code_string(result));
 }
 
-/* Column col of row row that SPI returned, as an int64. */
+/* Column col of the single row SPI returned, as an int64. */
 static int64
-result_int8(uint64 row, int col)
+result_int8(int col)
 {
 	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
+	Datum		d;
+
+	if (SPI_processed != 1)
+		elog(ERROR, "a ptimport count returned " UINT64_FORMAT " rows", SPI_processed);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, &isnull);
 
 	return isnull ? 0 : DatumGetInt64(d);
 }
