@@ -50,6 +50,7 @@ typedef struct PtSeen
 static void collect_row(const PtCsvRow *row, void *arg);
 static void add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result);
 static void add_issues(PtImport *imp, const PtCsvRow *row, const PtRowResult *result);
+static PtReportedIssue *new_issue(PtImport *imp);
 static char *db_text(const char *s, size_t len, size_t *out_len);
 static char *clipped(const char *s, size_t len, size_t max);
 static void *reader_realloc(void *ptr, size_t size);
@@ -72,6 +73,8 @@ pt_collect_rows(PtImport *imp)
 	imp->years = palloc(imp->maxclients * sizeof(int32));
 	imp->genders = palloc(imp->maxclients * sizeof(char));
 	imp->group_ords = palloc(imp->maxclients * sizeof(int32));
+	if (imp->mode != PT_MODE_UPSERT)
+		imp->client_refs = palloc(imp->maxclients * sizeof(PtClientRef));
 	imp->maxissues = 16;
 	imp->issues = palloc(imp->maxissues * sizeof(PtReportedIssue));
 
@@ -145,6 +148,15 @@ collect_row(const PtCsvRow *row, void *arg)
 		add_client(imp, row, &result);
 		if (result.nissues > 0)
 			imp->rows_warned++;
+		if (imp->client_refs != NULL)
+		{
+			PtClientRef *ref = &imp->client_refs[imp->nclients - 1];
+
+			ref->line_no = row->line_no > PG_INT32_MAX ? PG_INT32_MAX : (int32) row->line_no;
+			ref->raw_offset = row->raw_offset;
+			ref->raw_length = (uint32) Min(row->raw_length, PG_UINT32_MAX);
+			ref->warned = result.nissues > 0;
+		}
 	}
 	if (result.nissues > 0)
 		add_issues(imp, row, &result);
@@ -196,6 +208,9 @@ add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 		imp->years = repalloc_huge(imp->years, imp->maxclients * sizeof(int32));
 		imp->genders = repalloc_huge(imp->genders, imp->maxclients * sizeof(char));
 		imp->group_ords = repalloc_huge(imp->group_ords, imp->maxclients * sizeof(int32));
+		if (imp->client_refs != NULL)
+			imp->client_refs = repalloc_huge(imp->client_refs,
+											 imp->maxclients * sizeof(PtClientRef));
 	}
 	imp->years[imp->nclients] = result->birth_year;
 	imp->genders[imp->nclients] = result->gender;
@@ -217,15 +232,8 @@ add_issues(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 	for (i = 0; i < result->nissues; i++)
 	{
 		const PtIssue *issue = &result->issues[i];
-		PtReportedIssue *out;
+		PtReportedIssue *out = new_issue(imp);
 
-		if (imp->nissues == imp->maxissues)
-		{
-			imp->maxissues *= 2;
-			imp->issues = repalloc_huge(imp->issues,
-										imp->maxissues * sizeof(PtReportedIssue));
-		}
-		out = &imp->issues[imp->nissues++];
 		out->line_no = row->line_no > PG_INT32_MAX ? PG_INT32_MAX : (int32) row->line_no;
 		out->internal_id = internal_id;
 		out->severity = issue->severity;
@@ -234,6 +242,67 @@ add_issues(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 		out->message = db_text(issue->message, strlen(issue->message), NULL);
 		out->raw_line = raw_line;
 	}
+}
+
+/* A new entry at the end of the report. */
+static PtReportedIssue *
+new_issue(PtImport *imp)
+{
+	PtReportedIssue *issue;
+
+	if (imp->nissues == imp->maxissues)
+	{
+		imp->maxissues *= 2;
+		imp->issues = repalloc_huge(imp->issues, imp->maxissues * sizeof(PtReportedIssue));
+	}
+	issue = &imp->issues[imp->nissues];
+	issue->seq = imp->nissues++;
+	return issue;
+}
+
+/*
+ * Reports that the mode refuses collected client number client (0-based),
+ * whose internal_id is internal_id: the row becomes a failed row.  The
+ * report is put back in line order by pt_sort_issues.
+ */
+void
+pt_refuse_client(PtImport *imp, int client, const char *internal_id)
+{
+	const PtClientRef *ref = &imp->client_refs[client];
+	PtIssue		issue;
+	PtReportedIssue *out;
+
+	pt_refused_issue(&issue, imp->mode == PT_MODE_INSERT);
+	out = new_issue(imp);
+	out->line_no = ref->line_no;
+	out->internal_id = pstrdup(internal_id);
+	out->severity = issue.severity;
+	out->field = issue.field;
+	out->code = issue.code;
+	out->message = db_text(issue.message, strlen(issue.message), NULL);
+	out->raw_line = clipped(imp->data + ref->raw_offset, ref->raw_length, PT_RAW_LINE_MAX);
+	imp->rows_failed++;
+	if (ref->warned)
+		imp->rows_warned--;
+}
+
+static int
+issue_order(const void *a, const void *b)
+{
+	const PtReportedIssue *x = a;
+	const PtReportedIssue *y = b;
+
+	if (x->line_no != y->line_no)
+		return x->line_no < y->line_no ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Puts the report in line order, each line's problems in the order found. */
+void
+pt_sort_issues(PtImport *imp)
+{
+	if (imp->nissues > 1)
+		qsort(imp->issues, imp->nissues, sizeof(PtReportedIssue), issue_order);
 }
 
 /*

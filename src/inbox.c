@@ -14,6 +14,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 
 /*
@@ -24,7 +25,16 @@ PG_FUNCTION_INFO_V1(pt_submit);
 PG_FUNCTION_INFO_V1(pt_purge_inbox);
 PG_FUNCTION_INFO_V1(pt_last_run_id);
 
+/* The 1.1 schema: the account's row too, which the worker locks. */
 static const char insert_file_sql[] =
+	"WITH account AS (INSERT INTO ptimport.account (account_id) VALUES ($1)"
+	"                 ON CONFLICT (account_id) DO NOTHING)"
+	" INSERT INTO ptimport.inbox (account_id, source_name, encoding, size_bytes, content,"
+	"                             submitted_by, delimiter, columns, mode)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+	" RETURNING file_id";
+
+static const char insert_file_1_0_sql[] =
 	"INSERT INTO ptimport.inbox (account_id, source_name, encoding, size_bytes, content)"
 	" VALUES ($1, $2, $3, $4, $5)"
 	" RETURNING file_id";
@@ -38,41 +48,61 @@ static const char purge_sql[] =
 	"                        - pg_catalog.make_interval(days => $1)";
 
 /*
- * submit(data bytea, account_id bigint, source_name text, encoding text)
- *	  returns bigint
- *	  Queues a file for process_inbox() and returns its file_id.  Only the
+ * submit(data bytea, account_id bigint, source_name text, encoding text
+ *		  [1.1: , delimiter text, columns text[], mode text]) returns bigint
+ *	  Queues a file for the inbox worker and returns its file_id.  Only the
  *	  checks that need not read the file run here, the same ones and in the
  *	  same order as in pt_import_clients: data is given, the account
- *	  resolves, the encoding is one a file can be read in, and the file is
- *	  not larger than ptimport.max_bytes.  Everything else happens on import.
+ *	  resolves, the arguments are valid, and the file is not larger than
+ *	  ptimport.max_bytes.  Everything else happens on import.
  */
 Datum
 pt_submit(PG_FUNCTION_ARGS)
 {
+	PtSqlVersion version = pt_sql_version(fcinfo, 4, 7);
 	int64		account_id;
-	int			encoding;
-	Datum		args[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	Datum		args[9];
+	char		nulls[9];
 	bool		isnull;
 	int64		file_id;
+	int			i;
 
 	pt_require_data(fcinfo->args[0]);
-	account_id = pt_resolve_account(fcinfo->args[1]);
-	encoding = pt_source_encoding(PG_ARGISNULL(3) ? "UTF8" :
-								  text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	account_id = pt_resolve_account(fcinfo->args[1], version);
+	if (!PG_ARGISNULL(3) || version == PT_SQL_1_0)
+		pt_source_encoding(PG_ARGISNULL(3) ? "UTF8" : text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	if (version >= PT_SQL_1_1)
+		pt_parse_mode(fcinfo->args[6]);
 	pt_check_size(PG_GETARG_DATUM(0));
 
+	memset(nulls, ' ', sizeof(nulls));
 	args[0] = Int64GetDatum(account_id);
-	args[1] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
-	nulls[1] = PG_ARGISNULL(2) ? 'n' : ' ';
-	args[2] = CStringGetTextDatum(pg_encoding_to_char(encoding));
+	args[1] = PG_GETARG_DATUM(2);
+	args[2] = PG_ARGISNULL(3) ? CStringGetTextDatum("UTF8") :
+		CStringGetTextDatum(pg_encoding_to_char(pt_source_encoding(text_to_cstring(PG_GETARG_TEXT_PP(3)))));
 	args[3] = Int64GetDatum((int64) (toast_raw_datum_size(PG_GETARG_DATUM(0)) - VARHDRSZ));
 	args[4] = PG_GETARG_DATUM(0);	/* stored as given, still toasted if it was */
+	nulls[1] = PG_ARGISNULL(2) ? 'n' : ' ';
+	if (version >= PT_SQL_1_1)
+	{
+		if (PG_ARGISNULL(3))
+			nulls[2] = 'n';
+		args[5] = DirectFunctionCall1(namein,
+									  CStringGetDatum(GetUserNameFromId(pt_acting_role(), false)));
+		for (i = 4; i <= 5; i++)
+		{
+			args[i + 2] = PG_GETARG_DATUM(i);
+			nulls[i + 2] = PG_ARGISNULL(i) ? 'n' : ' ';
+		}
+		args[8] = CStringGetTextDatum(pt_mode_name(pt_parse_mode(fcinfo->args[6])));
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(insert_file_sql, 5,
-							  (Oid[]) {INT8OID, TEXTOID, TEXTOID, INT8OID, BYTEAOID},
+	if (SPI_execute_with_args(version == PT_SQL_1_0 ? insert_file_1_0_sql : insert_file_sql,
+							  version == PT_SQL_1_0 ? 5 : 9,
+							  (Oid[]) {INT8OID, TEXTOID, TEXTOID, INT8OID, BYTEAOID,
+								  NAMEOID, TEXTOID, TEXTARRAYOID, TEXTOID},
 							  args, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
 		SPI_processed != 1)
 		elog(ERROR, "could not queue the file");

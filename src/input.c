@@ -66,7 +66,7 @@ pt_source_encoding(const char *encoding)
 void
 pt_decode_input(PtImport *imp, bytea *raw, const char *encoding)
 {
-	int			src_encoding = pt_source_encoding(encoding);
+	int			src_encoding = pt_source_encoding(encoding ? encoding : "UTF8");
 	bytea	   *bytes;
 	const char *data;
 	size_t		len;
@@ -121,6 +121,8 @@ pt_decode_input(PtImport *imp, bytea *raw, const char *encoding)
 	}
 	imp->data = data;
 	imp->len = len;
+	imp->read.encoding = pg_encoding_to_char(src_encoding);
+	imp->read.delimiter = ',';
 }
 
 /* Raises the error for the first byte sequence invalid in the encoding. */

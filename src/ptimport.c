@@ -9,18 +9,17 @@
  */
 #include "ptimport.h"
 
-#include <errno.h>
 #include <limits.h>
-#include <stdlib.h>
 
-#include "catalog/namespace.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/rls.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
@@ -35,13 +34,11 @@ int			pt_max_rows = 1000;
 int			pt_max_bytes_kb = 10 * 1024;
 char	   *pt_account_id_setting = NULL;
 int			pt_inbox_retention_days = 30;
+int			pt_log_retention_days = 90;
 
 /* run_id of this session's latest completed import, 0 if none yet. */
 int64		pt_latest_run_id = 0;
 
-static bool check_account_id(char **newval, void **extra, GucSource source);
-static bool parse_account_id(const char *s, int64 *account_id);
-static bool subject_to_rls(void);
 static int	current_year(void);
 
 void		_PG_init(void);
@@ -66,7 +63,7 @@ _PG_init(void)
 							   "Used when pt_import_clients is called without account_id, "
 							   "and by the row-level security policies.",
 							   &pt_account_id_setting, "",
-							   PGC_USERSET, 0, check_account_id, NULL, NULL);
+							   PGC_USERSET, 0, pt_check_account_setting, NULL, NULL);
 
 	DefineCustomIntVariable("ptimport.inbox_retention_days",
 							"Days a processed inbox file's contents are kept.",
@@ -76,45 +73,29 @@ _PG_init(void)
 							&pt_inbox_retention_days, 30, 0, 36500,
 							PGC_SUSET, 0, NULL, NULL, NULL);
 
+	DefineCustomIntVariable("ptimport.log_retention_days",
+							"Days the issue log and file names are kept.",
+							"Once a run is this many days old, ptimport.purge() deletes its "
+							"issue records and raw lines and the file names of its run and "
+							"inbox file, and fails queued files never processed.",
+							&pt_log_retention_days, 90, 0, 36500,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("ptimport");
-}
-
-/* GUC check hook: empty, or a whole number. */
-static bool
-check_account_id(char **newval, void **extra, GucSource source)
-{
-	int64		account_id;
-
-	if (*newval == NULL || (*newval)[0] == '\0' || parse_account_id(*newval, &account_id))
-		return true;
-	GUC_check_errdetail("ptimport.account_id must be a whole number, such as 42.");
-	return false;
-}
-
-static bool
-parse_account_id(const char *s, int64 *account_id)
-{
-	char	   *end;
-	long long	v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0')
-		return false;
-	*account_id = (int64) v;
-	return true;
 }
 
 /* ---- pt_import_clients ---- */
 
 /*
  * pt_import_clients(data bytea, account_id bigint, dry_run boolean,
- *					 encoding text, source_name text)
+ *					 encoding text, source_name text
+ *					 [1.1: , delimiter text, columns text[], mode text])
  *	  Imports a client file and returns one record per problem found.
  */
 Datum
 pt_import_clients(PG_FUNCTION_ARGS)
 {
+	PtSqlVersion version = pt_sql_version(fcinfo, 5, 8);
 	PtImport	imp;
 	MemoryContext old;
 	const char *encoding;
@@ -123,14 +104,21 @@ pt_import_clients(PG_FUNCTION_ARGS)
 
 	/* The result set is made first, so a wrong calling context fails early. */
 	InitMaterializedSRF(fcinfo, 0);
+	if (((ReturnSetInfo *) fcinfo->resultinfo)->setDesc->natts != PT_RESULT_NATTS)
+		pt_declaration_mismatch(fcinfo);
 
 	memset(&imp, 0, sizeof(imp));
-	imp.account_id = pt_resolve_account(fcinfo->args[1]);
+	imp.version = version;
+	imp.account_id = pt_resolve_account(fcinfo->args[1], version);
 	imp.dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
-	encoding = PG_ARGISNULL(3) ? "UTF8" : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	encoding = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	imp.source_name = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	imp.mode = version >= PT_SQL_1_1 ? pt_parse_mode(fcinfo->args[7]) : PT_MODE_UPSERT;
 	imp.started_at = GetCurrentTimestamp();
+	imp.written_at = GetCurrentTransactionStartTimestamp();
 	imp.this_year = current_year();
+	/* a dry run also runs on a standby, where nothing can be logged */
+	imp.logged = !RecoveryInProgress() && !XactReadOnly;
 
 	imp.cxt = AllocSetContextCreate(CurrentMemoryContext, "ptimport import",
 									ALLOCSET_DEFAULT_SIZES);
@@ -141,11 +129,15 @@ pt_import_clients(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	if (!imp.dry_run)
+		pt_lock_account(imp.account_id, version);
+	pt_log_run_begin(&imp);
 	if (imp.dry_run)
 		pt_count_changes(&imp);
 	else
 		pt_write_clients(&imp);
-	pt_log_run(&imp);
+	pt_sort_issues(&imp);
+	pt_log_run_end(&imp);
 	SPI_finish();
 	pt_latest_run_id = imp.run_id;
 
@@ -157,57 +149,79 @@ pt_import_clients(PG_FUNCTION_ARGS)
 }
 
 /*
- * The account to import into: the account_id argument, else the setting
- * ptimport.account_id.  When both are given they must agree, so a session
- * acting for one account cannot write to another by passing its id.
+ * The SQL version a function was called through, by its argument count:
+ * nargs_1_0 for the 1.0 declaration, nargs_1_1 for the 1.1 one.  Anything
+ * else is a declaration this library does not know.
  */
-int64
-pt_resolve_account(NullableDatum arg)
+PtSqlVersion
+pt_sql_version(FunctionCallInfo fcinfo, int nargs_1_0, int nargs_1_1)
 {
-	int64		setting = 0;
-	bool		have_setting = pt_account_id_setting != NULL &&
-		pt_account_id_setting[0] != '\0' &&
-		parse_account_id(pt_account_id_setting, &setting);
-	int64		account_id;
-
-	/* A role under row-level security must say which account it acts for. */
-	if (!have_setting && subject_to_rls())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("role \"%s\" imports only for the account in ptimport.account_id",
-						GetUserNameFromId(GetUserId(), false)),
-				 errdetail("Row-level security limits the role to that account, and it is not set."),
-				 errhint("SET ptimport.account_id to the account first.")));
-
-	if (arg.isnull)
-	{
-		if (!have_setting)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("no account to import into"),
-					 errdetail("The account_id argument is null and ptimport.account_id is not set."),
-					 errhint("Pass account_id, or SET ptimport.account_id for the session.")));
-		return setting;
-	}
-
-	account_id = DatumGetInt64(arg.value);
-	if (have_setting && account_id != setting)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("account_id %lld is not the account this session acts for",
-						(long long) account_id),
-				 errdetail("ptimport.account_id is set to %lld.", (long long) setting),
-				 errhint("Leave out account_id, or change ptimport.account_id.")));
-	return account_id;
+	if (PG_NARGS() == nargs_1_1)
+		return PT_SQL_1_1;
+	if (PG_NARGS() == nargs_1_0)
+		return PT_SQL_1_0;
+	pt_declaration_mismatch(fcinfo);
+	return PT_SQL_1_1;			/* keep the compiler quiet */
 }
 
-/* True when row-level security applies to the current role on the tables. */
-static bool
-subject_to_rls(void)
+/* Raises the error for a declaration that does not match this library. */
+void
+pt_declaration_mismatch(FunctionCallInfo fcinfo)
 {
-	Oid			client = get_relname_relid("client", get_namespace_oid("ptimport", false));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("the SQL declaration of %s does not match the ptimport library",
+					get_func_name(fcinfo->flinfo->fn_oid)),
+			 errdetail("The library serves ptimport's SQL versions 1.0 and 1.1; this declaration has %d arguments.",
+					   PG_NARGS()),
+			 errhint("Run ALTER EXTENSION ptimport UPDATE.")));
+}
 
-	return OidIsValid(client) && check_enable_rls(client, InvalidOid, true) == RLS_ENABLED;
+/* The mode argument: 'upsert' (also when null), 'insert' or 'update'. */
+PtMode
+pt_parse_mode(NullableDatum arg)
+{
+	char	   *mode;
+
+	if (arg.isnull)
+		return PT_MODE_UPSERT;
+	mode = text_to_cstring(DatumGetTextPP(arg.value));
+	if (strcmp(mode, "upsert") == 0)
+		return PT_MODE_UPSERT;
+	if (strcmp(mode, "insert") == 0)
+		return PT_MODE_INSERT;
+	if (strcmp(mode, "update") == 0)
+		return PT_MODE_UPDATE;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("\"%s\" is not an import mode", mode),
+			 errhint("Pass mode 'upsert' (insert new clients and update existing ones), 'insert' (only new ones) or 'update' (only existing ones).")));
+	return PT_MODE_UPSERT;		/* keep the compiler quiet */
+}
+
+const char *
+pt_mode_name(PtMode mode)
+{
+	switch (mode)
+	{
+		case PT_MODE_INSERT:
+			return "insert";
+		case PT_MODE_UPDATE:
+			return "update";
+		case PT_MODE_UPSERT:
+			break;
+	}
+	return "upsert";
+}
+
+/*
+ * True when Citus is installed in this database, where statements must be
+ * planned for their values (Citus cannot plan them generically).
+ */
+bool
+pt_citus_loaded(void)
+{
+	return OidIsValid(get_extension_oid("citus", true));
 }
 
 /* This year in the session's time zone, as current_date sees it. */

@@ -12,21 +12,61 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "validate.h"
+
+#if PG_VERSION_NUM < 150000
+#error "ptimport needs PostgreSQL 15 or later"
+#endif
+#ifndef USE_ICU
+#error "ptimport needs a PostgreSQL built with ICU (configure --with-icu)"
+#endif
+
+/*
+ * The version of the SQL declarations a C function was called through.
+ * During an upgrade the new library serves the old declarations until
+ * ALTER EXTENSION ptimport UPDATE runs; each entry point tells them apart
+ * by their argument count and serves each with its own schema's statements.
+ */
+typedef enum PtSqlVersion
+{
+	PT_SQL_1_0,
+	PT_SQL_1_1
+} PtSqlVersion;
+
+/* What an import may do to the account's clients. */
+typedef enum PtMode
+{
+	PT_MODE_UPSERT,				/* insert new clients, update existing ones */
+	PT_MODE_INSERT,				/* only insert; an existing one is a row error */
+	PT_MODE_UPDATE				/* only update; an unknown one is a row error */
+} PtMode;
 
 /* Settings (ptimport.c). */
 extern int	pt_max_rows;
 extern int	pt_max_bytes_kb;
 extern char *pt_account_id_setting;
 extern int	pt_inbox_retention_days;
+extern int	pt_log_retention_days;
 
 /* ptimport.c */
 extern int64 pt_latest_run_id;
-extern int64 pt_resolve_account(NullableDatum arg);
+extern PtSqlVersion pt_sql_version(FunctionCallInfo fcinfo, int nargs_1_0, int nargs_1_1);
+extern void pt_declaration_mismatch(FunctionCallInfo fcinfo) pg_attribute_noreturn();
+extern PtMode pt_parse_mode(NullableDatum arg);
+extern const char *pt_mode_name(PtMode mode);
+extern bool pt_citus_loaded(void);
+
+/* account.c */
+extern bool pt_check_account_setting(char **newval, void **extra, GucSource source);
+extern int64 pt_resolve_account(NullableDatum arg, PtSqlVersion version);
+extern Oid	pt_acting_role(void);
+extern void pt_lock_account(int64 account_id, PtSqlVersion version);
 
 /*
  * A text[] built in place: items are appended in the array's own storage
@@ -44,6 +84,7 @@ typedef struct PtTextColumn
 /* One problem found in the file, as it is reported and logged. */
 typedef struct PtReportedIssue
 {
+	int32		seq;			/* the order it was found in */
 	int32		line_no;
 	char	   *internal_id;
 	PtSeverity	severity;
@@ -53,19 +94,44 @@ typedef struct PtReportedIssue
 	char	   *raw_line;
 } PtReportedIssue;
 
+/* How the file was read: what the run log and the NOTICE say of it. */
+typedef struct PtReadInfo
+{
+	const char *encoding;		/* as logged: UTF8, WIN1252, UTF-16LE, MACINTOSH ... */
+	char		delimiter;		/* 0: not known */
+	int32		header_line;	/* the header row's line, 0: none */
+	int			ncolumns;		/* file columns mapped, 0: the fixed order */
+	int16	   *column_fields;	/* each column's PtField, PT_FIELD_NONE: ignored */
+	const char *summary;		/* for the NOTICE, or NULL */
+} PtReadInfo;
+
+/* Where a collected client row came from, kept when the mode may refuse it. */
+typedef struct PtClientRef
+{
+	int32		line_no;
+	uint32		raw_length;
+	size_t		raw_offset;
+	bool		warned;			/* the row has warnings */
+} PtClientRef;
+
 /* The state of one call of pt_import_clients. */
 typedef struct PtImport
 {
 	MemoryContext cxt;			/* everything below lives here */
+	PtSqlVersion version;		/* of the declaration called */
 	int64		account_id;
 	bool		dry_run;
+	PtMode		mode;
 	char	   *source_name;
-	TimestampTz started_at;
+	TimestampTz started_at;		/* when the call began */
+	TimestampTz written_at;		/* created_at/updated_at of what it writes */
 	int			this_year;
+	bool		logged;			/* the run goes into the run log */
 
 	/* the file, decoded to UTF-8 */
 	const char *data;
 	size_t		len;
+	PtReadInfo	read;
 
 	/* row counts */
 	int64		rows_total;
@@ -79,6 +145,7 @@ typedef struct PtImport
 	int32	   *years;
 	char	   *genders;		/* 'm' or 'f' */
 	int32	   *group_ords;		/* 1-based index into group_names, 0: none */
+	PtClientRef *client_refs;	/* each row's origin, unless the mode is upsert */
 
 	/* the group names as spelled in the file, each once, first seen first */
 	PtTextColumn group_names;
@@ -95,6 +162,7 @@ typedef struct PtImport
 	int			maxissues;
 
 	/* outcome */
+	int64		refused;		/* valid rows the mode did not allow */
 	int64		inserted;
 	int64		updated;
 	int64		unchanged;
@@ -110,6 +178,8 @@ extern void pt_decode_input(PtImport *imp, bytea *raw, const char *encoding);
 
 /* collect.c */
 extern void pt_collect_rows(PtImport *imp);
+extern void pt_refuse_client(PtImport *imp, int client, const char *internal_id);
+extern void pt_sort_issues(PtImport *imp);
 
 /* column.c */
 extern void pt_column_init(PtTextColumn *col);
@@ -123,7 +193,9 @@ extern void pt_write_clients(PtImport *imp);
 extern void pt_count_changes(PtImport *imp);
 
 /* report.c */
-extern void pt_log_run(PtImport *imp);
+#define PT_RESULT_NATTS 7		/* the columns every import-like function returns */
+extern void pt_log_run_begin(PtImport *imp);
+extern void pt_log_run_end(PtImport *imp);
 extern void pt_report(PtImport *imp, FunctionCallInfo fcinfo);
 
 #endif							/* PTIMPORT_H */

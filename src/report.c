@@ -12,14 +12,32 @@
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-static const char insert_run_sql[] =
+/* The run, as the 1.1 schema logs it when its writes begin ... */
+static const char begin_run_sql[] =
+	"INSERT INTO ptimport.import_run (account_id, source_name, dry_run, started_at,"
+	"  finished_at, rows_total, rows_inserted, rows_updated, rows_unchanged,"
+	"  rows_failed, rows_warned, groups_created, run_by, mode, encoding, delimiter,"
+	"  header_line, column_map)"
+	" VALUES ($1, $2, $3, $4, $4, $5, 0, 0, 0, $6, $7, 0, $8, $9, $10, $11, $12, $13)"
+	" RETURNING run_id";
+
+/* ... and completes when they end. */
+static const char end_run_sql[] =
+	"UPDATE ptimport.import_run"
+	" SET finished_at = $3, rows_inserted = $4, rows_updated = $5, rows_unchanged = $6,"
+	"     rows_failed = $7, rows_warned = $8, groups_created = $9"
+	" WHERE account_id = $1 AND run_id = $2";
+
+/* The run as the 1.0 schema logs it, in one go at the end. */
+static const char insert_run_1_0_sql[] =
 	"INSERT INTO ptimport.import_run (account_id, source_name, dry_run, started_at,"
 	"  finished_at, rows_total, rows_inserted, rows_updated, rows_unchanged,"
 	"  rows_failed, rows_warned, groups_created)"
-	" VALUES ($1, $2, $3, $4, pg_catalog.clock_timestamp(), $5, $6, $7, $8, $9, $10, $11)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
 	" RETURNING run_id";
 
 static const char insert_issues_sql[] =
@@ -29,6 +47,9 @@ static const char insert_issues_sql[] =
 	"        pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8),"
 	"        pg_catalog.unnest($9)";
 
+static Datum nullable_text(const char *s, char *null_flag);
+static Datum column_map(PtImport *imp, char *null_flag);
+static int64 result_int8(void);
 static Datum text_array(PtImport *imp, const char *(*get) (const PtReportedIssue *));
 static const char *get_internal_id(const PtReportedIssue *issue);
 static const char *get_severity(const PtReportedIssue *issue);
@@ -38,41 +59,102 @@ static const char *get_message(const PtReportedIssue *issue);
 static const char *get_raw_line(const PtReportedIssue *issue);
 static const char *plural(int64 n, const char *one, const char *many);
 
-/* Writes the run and its problems to the log tables; sets imp->run_id. */
+/*
+ * Through the 1.1 schema, logs the run as it begins to write, so that what
+ * it writes can refer to it; sets imp->run_id.  Nothing is logged on a
+ * read-only server (a standby), where only a dry run can run.
+ */
 void
-pt_log_run(PtImport *imp)
+pt_log_run_begin(PtImport *imp)
 {
-	Datum		run_args[11];
-	char		run_nulls[11];
+	Datum		args[13];
+	char		nulls[13];
+
+	if (!imp->logged || imp->version == PT_SQL_1_0)
+		return;
+	memset(nulls, ' ', sizeof(nulls));
+	args[0] = Int64GetDatum(imp->account_id);
+	args[1] = nullable_text(imp->source_name, &nulls[1]);
+	args[2] = BoolGetDatum(imp->dry_run);
+	args[3] = TimestampTzGetDatum(imp->started_at);
+	args[4] = Int64GetDatum(imp->rows_total);
+	args[5] = Int64GetDatum(imp->rows_failed);
+	args[6] = Int64GetDatum(imp->rows_warned);
+	args[7] = DirectFunctionCall1(namein,
+								  CStringGetDatum(GetUserNameFromId(pt_acting_role(), false)));
+	args[8] = CStringGetTextDatum(pt_mode_name(imp->mode));
+	args[9] = nullable_text(imp->read.encoding, &nulls[9]);
+	args[10] = nullable_text(imp->read.delimiter ? psprintf("%c", imp->read.delimiter) : NULL,
+							 &nulls[10]);
+	args[11] = Int32GetDatum(imp->read.header_line);
+	nulls[11] = imp->read.header_line > 0 ? ' ' : 'n';
+	args[12] = column_map(imp, &nulls[12]);
+
+	if (SPI_execute_with_args(begin_run_sql, 13,
+							  (Oid[]) {INT8OID, TEXTOID, BOOLOID, TIMESTAMPTZOID, INT8OID,
+								  INT8OID, INT8OID, NAMEOID, TEXTOID, TEXTOID, TEXTOID,
+								  INT4OID, TEXTARRAYOID},
+							  args, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
+		SPI_processed != 1)
+		elog(ERROR, "could not log the import run");
+	imp->run_id = result_int8();
+}
+
+/*
+ * Completes the run's log with its outcome (through the 1.0 schema: writes
+ * it whole) and logs its problems.
+ */
+void
+pt_log_run_end(PtImport *imp)
+{
+	TimestampTz finished_at = GetCurrentTimestamp();
 	Datum	   *lines;
 	int			i;
 
-	memset(run_nulls, ' ', sizeof(run_nulls));
-	run_args[0] = Int64GetDatum(imp->account_id);
-	run_args[1] = imp->source_name ? CStringGetTextDatum(imp->source_name) : (Datum) 0;
-	run_nulls[1] = imp->source_name ? ' ' : 'n';
-	run_args[2] = BoolGetDatum(imp->dry_run);
-	run_args[3] = TimestampTzGetDatum(imp->started_at);
-	run_args[4] = Int64GetDatum(imp->rows_total);
-	run_args[5] = Int64GetDatum(imp->inserted);
-	run_args[6] = Int64GetDatum(imp->updated);
-	run_args[7] = Int64GetDatum(imp->unchanged);
-	run_args[8] = Int64GetDatum(imp->rows_failed);
-	run_args[9] = Int64GetDatum(imp->rows_warned);
-	run_args[10] = Int64GetDatum(imp->groups_created);
-
-	if (SPI_execute_with_args(insert_run_sql, 11,
-							  (Oid[]) {INT8OID, TEXTOID, BOOLOID, TIMESTAMPTZOID,
-								  INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID},
-							  run_args, run_nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
-		SPI_processed != 1)
-		elog(ERROR, "could not log the import run");
+	if (!imp->logged)
+		return;
+	if (imp->version == PT_SQL_1_0)
 	{
-		bool		isnull;
+		Datum		args[12];
+		char		nulls[12];
 
-		imp->run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												  SPI_tuptable->tupdesc, 1, &isnull));
+		memset(nulls, ' ', sizeof(nulls));
+		args[0] = Int64GetDatum(imp->account_id);
+		args[1] = nullable_text(imp->source_name, &nulls[1]);
+		args[2] = BoolGetDatum(imp->dry_run);
+		args[3] = TimestampTzGetDatum(imp->started_at);
+		args[4] = TimestampTzGetDatum(finished_at);
+		args[5] = Int64GetDatum(imp->rows_total);
+		args[6] = Int64GetDatum(imp->inserted);
+		args[7] = Int64GetDatum(imp->updated);
+		args[8] = Int64GetDatum(imp->unchanged);
+		args[9] = Int64GetDatum(imp->rows_failed);
+		args[10] = Int64GetDatum(imp->rows_warned);
+		args[11] = Int64GetDatum(imp->groups_created);
+		if (SPI_execute_with_args(insert_run_1_0_sql, 12,
+								  (Oid[]) {INT8OID, TEXTOID, BOOLOID, TIMESTAMPTZOID,
+									  TIMESTAMPTZOID, INT8OID, INT8OID, INT8OID, INT8OID,
+									  INT8OID, INT8OID, INT8OID},
+								  args, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
+			SPI_processed != 1)
+			elog(ERROR, "could not log the import run");
+		imp->run_id = result_int8();
 	}
+	else if (SPI_execute_with_args(end_run_sql, 9,
+								   (Oid[]) {INT8OID, INT8OID, TIMESTAMPTZOID, INT8OID,
+									   INT8OID, INT8OID, INT8OID, INT8OID, INT8OID},
+								   (Datum[]) {Int64GetDatum(imp->account_id),
+									   Int64GetDatum(imp->run_id),
+									   TimestampTzGetDatum(finished_at),
+									   Int64GetDatum(imp->inserted),
+									   Int64GetDatum(imp->updated),
+									   Int64GetDatum(imp->unchanged),
+									   Int64GetDatum(imp->rows_failed),
+									   Int64GetDatum(imp->rows_warned),
+								   Int64GetDatum(imp->groups_created)},
+								   NULL, false, 0) != SPI_OK_UPDATE ||
+			 SPI_processed != 1)
+		elog(ERROR, "could not log the import run");
 
 	if (imp->nissues == 0)
 		return;
@@ -98,6 +180,46 @@ pt_log_run(PtImport *imp)
 								  text_array(imp, get_raw_line)},
 							  NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not log the import's problems");
+}
+
+/* A text Datum for s, or a null (nulls flag set to 'n') when s is NULL. */
+static Datum
+nullable_text(const char *s, char *null_flag)
+{
+	*null_flag = s ? ' ' : 'n';
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+/* The column map as text[]: each file column's field, or NULL if ignored. */
+static Datum
+column_map(PtImport *imp, char *null_flag)
+{
+	PtTextColumn col;
+	int			i;
+
+	*null_flag = imp->read.ncolumns > 0 ? ' ' : 'n';
+	if (imp->read.ncolumns == 0)
+		return (Datum) 0;
+	pt_column_init(&col);
+	for (i = 0; i < imp->read.ncolumns; i++)
+	{
+		const char *name = pt_field_name((PtField) imp->read.column_fields[i]);
+
+		if (name == NULL)
+			pt_column_add_null(&col);
+		else
+			pt_column_add(&col, name, strlen(name));
+	}
+	return PointerGetDatum(pt_column_array(&col));
+}
+
+/* Column 1 of the single row SPI returned, as an int64. */
+static int64
+result_int8(void)
+{
+	bool		isnull;
+
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 /*
@@ -141,9 +263,11 @@ pt_report(PtImport *imp, FunctionCallInfo fcinfo)
 					(long long) imp->rows_failed, plural(imp->rows_failed, "row", "rows"),
 					(long long) imp->groups_created,
 					plural(imp->groups_created, "group", "groups")),
+			 imp->logged ?
 			 errdetail("The run is logged as run_id %lld in ptimport.import_run%s.",
 					   (long long) imp->run_id,
-					   imp->dry_run ? "; nothing was written to clients or groups" : "")));
+					   imp->dry_run ? "; nothing was written to clients or groups" : "") :
+			 errdetail("The run is not logged: the server is read-only (a standby, or a read-only transaction).")));
 }
 
 static const char *

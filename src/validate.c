@@ -39,7 +39,9 @@ static const char *const code_names[] = {
 	[PT_INVALID_EMAIL] = "invalid_email",
 	[PT_INVALID_MOBILE] = "invalid_mobile",
 	[PT_NATIONAL_ID] = "national_id",
-	[PT_DUPLICATE_INTERNAL_ID] = "duplicate_internal_id"
+	[PT_DUPLICATE_INTERNAL_ID] = "duplicate_internal_id",
+	[PT_CLIENT_EXISTS] = "client_exists",
+	[PT_CLIENT_NOT_FOUND] = "client_not_found"
 };
 
 /* Character limits of the fields that have one (0: a rule of its own). */
@@ -168,6 +170,29 @@ pt_add_duplicate(PtRowResult *result, long first_line)
 			  "This internal_id is already used by the row on line %ld, so this row "
 			  "was not imported. Each client must appear once per file.",
 			  first_line);
+}
+
+/*
+ * The issue of a valid row that the import's mode refuses: in mode 'insert'
+ * its client exists already, in mode 'update' it does not exist.
+ */
+void
+pt_refused_issue(PtIssue *issue, bool insert_mode)
+{
+	PtRowResult result;
+
+	memset(&result, 0, sizeof(result));
+	if (insert_mode)
+		add_issue(&result, PT_ERROR, PT_FIELD_INTERNAL_ID, PT_CLIENT_EXISTS,
+				  "A client with this internal_id exists already, and the import's "
+				  "mode 'insert' only adds new clients, so the row was not imported. "
+				  "Use mode 'upsert' to update existing clients too.");
+	else
+		add_issue(&result, PT_ERROR, PT_FIELD_INTERNAL_ID, PT_CLIENT_NOT_FOUND,
+				  "No client has this internal_id, and the import's mode 'update' "
+				  "only changes existing clients, so the row was not imported. "
+				  "Use mode 'upsert' to add new clients too.");
+	*issue = result.issues[0];
 }
 
 /* The one issue of a row that could not be read as CSV. */

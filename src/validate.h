@@ -43,7 +43,9 @@ typedef enum PtCode
 	PT_INVALID_EMAIL,
 	PT_INVALID_MOBILE,
 	PT_NATIONAL_ID,
-	PT_DUPLICATE_INTERNAL_ID
+	PT_DUPLICATE_INTERNAL_ID,
+	PT_CLIENT_EXISTS,			/* mode 'insert': the client is stored already */
+	PT_CLIENT_NOT_FOUND			/* mode 'update': no such client */
 } PtCode;
 
 typedef enum PtSeverity
@@ -84,6 +86,7 @@ typedef struct PtRowResult
 extern void pt_validate_row(const PtCsvRow *row, int this_year, bool first_row,
 							PtRowResult *result);
 extern void pt_add_duplicate(PtRowResult *result, long first_line);
+extern void pt_refused_issue(PtIssue *issue, bool insert_mode);
 extern const char *pt_field_name(PtField field);
 extern const char *pt_code_name(PtCode code);
 extern const char *pt_severity_name(PtSeverity severity);

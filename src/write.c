@@ -9,6 +9,9 @@
  *	  Every statement names the account and is parameterized; every table
  *	  and function is schema-qualified, and pt_import_clients runs with
  *	  search_path = pg_catalog, pg_temp, so operators resolve in pg_catalog.
+ *	  The 1.1 statements are also ones Citus can route to the account's
+ *	  shard: anti-joins rather than correlated subqueries, no volatile
+ *	  function where Citus refuses one, counts taken from RETURNING.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,10 +20,7 @@
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
-
-/* Group names match case-insensitively, the same way in every database. */
-#define PT_LOWER(x) "pg_catalog.lower((" x ") COLLATE pg_catalog.\"und-x-icu\")"
+#include "utils/timestamp.h"
 
 /*
  * The file's rows: $2..$9 are the columns internal_id .. diagnosis_code
@@ -42,25 +42,43 @@
  * differs, or an optional one is given and differs (an empty or invalid
  * optional value never erases what is stored).
  */
-#define PT_CHANGED(n) \
-	"((c.first_name, c.last_name, c.birth_year, c.gender) IS DISTINCT FROM" \
+#define PT_CHANGED(c, n) \
+	"((" c ".first_name, " c ".last_name, " c ".birth_year, " c ".gender) IS DISTINCT FROM" \
 	" (" n ".first_name, " n ".last_name, " n ".birth_year, " n ".gender)" \
-	" OR (" n ".email IS NOT NULL AND " n ".email IS DISTINCT FROM c.email)" \
-	" OR (" n ".mobile IS NOT NULL AND " n ".mobile IS DISTINCT FROM c.mobile)" \
-	" OR (" n ".diagnosis_code IS NOT NULL AND " n ".diagnosis_code IS DISTINCT FROM c.diagnosis_code)" \
-	" OR (" n ".group_id IS NOT NULL AND " n ".group_id IS DISTINCT FROM c.group_id))"
+	" OR (" n ".email IS NOT NULL AND " n ".email IS DISTINCT FROM " c ".email)" \
+	" OR (" n ".mobile IS NOT NULL AND " n ".mobile IS DISTINCT FROM " c ".mobile)" \
+	" OR (" n ".diagnosis_code IS NOT NULL AND " n ".diagnosis_code IS DISTINCT FROM " c ".diagnosis_code)" \
+	" OR (" n ".group_id IS NOT NULL AND " n ".group_id IS DISTINCT FROM " c ".group_id))"
 
-/* $2: the group names as spelled in the file, first seen first. */
+/* The values an update writes: optional ones only when given. */
+#define PT_UPDATE_SET(updated_at) \
+	"    first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name," \
+	"    birth_year = EXCLUDED.birth_year, gender = EXCLUDED.gender," \
+	"    email = COALESCE(EXCLUDED.email, c.email)," \
+	"    mobile = COALESCE(EXCLUDED.mobile, c.mobile)," \
+	"    diagnosis_code = COALESCE(EXCLUDED.diagnosis_code, c.diagnosis_code)," \
+	"    group_id = COALESCE(EXCLUDED.group_id, c.group_id)," \
+	"    updated_at = " updated_at
+
+/* ---- The 1.1 schema ---- */
+
+/*
+ * $2: the group names as spelled in the file, first seen first; $3 the
+ * time the groups are created at.  Returns the new groups' ids.  Names are
+ * compared under the column's collation, ptimport.group_name.
+ */
 static const char insert_groups_sql[] =
-	"INSERT INTO ptimport.client_group (account_id, name)"
-	" SELECT $1, n.name FROM ("
-	"   SELECT DISTINCT ON (" PT_LOWER("u.name") ") u.name"
+	"INSERT INTO ptimport.client_group AS g (account_id, name, created_at)"
+	" SELECT $1, n.name, $3 FROM ("
+	"   SELECT DISTINCT ON (u.name COLLATE ptimport.group_name) u.name"
 	"   FROM pg_catalog.unnest($2) WITH ORDINALITY AS u(name, ord)"
-	"   ORDER BY " PT_LOWER("u.name") ", u.ord) AS n"
-	" WHERE NOT EXISTS (SELECT FROM ptimport.client_group AS e"
-	"                   WHERE e.account_id = $1 AND " PT_LOWER("e.name") " = " PT_LOWER("n.name") ")"
-	" ORDER BY " PT_LOWER("n.name")
-	" ON CONFLICT (account_id, " PT_LOWER("name") ") DO NOTHING";
+	"   ORDER BY u.name COLLATE ptimport.group_name, u.ord) AS n"
+	" LEFT JOIN ptimport.client_group AS e"
+	"   ON e.account_id = $1 AND e.name = n.name"
+	" WHERE e.group_id IS NULL"
+	" ORDER BY n.name COLLATE ptimport.group_name"
+	" ON CONFLICT (account_id, name) DO NOTHING"
+	" RETURNING g.group_id";
 
 /*
  * For each spelling in $2, in order: the account's group of that name (NULL
@@ -69,18 +87,88 @@ static const char insert_groups_sql[] =
  */
 static const char resolve_groups_sql[] =
 	"SELECT g.group_id,"
-	"       pg_catalog.row_number() OVER (PARTITION BY " PT_LOWER("sp.name") " ORDER BY sp.ord) = 1"
+	"       pg_catalog.row_number() OVER (PARTITION BY sp.name COLLATE ptimport.group_name"
+	"                                     ORDER BY sp.ord) = 1"
 	" FROM pg_catalog.unnest($2) WITH ORDINALITY AS sp(name, ord)"
 	" LEFT JOIN ptimport.client_group AS g"
-	"   ON g.account_id = $1 AND " PT_LOWER("g.name") " = " PT_LOWER("sp.name")
+	"   ON g.account_id = $1 AND g.name = sp.name"
 	" ORDER BY sp.ord";
 
 /*
- * Rows that match a stored client and change nothing are left out before the
- * INSERT: ON CONFLICT DO UPDATE locks the existing row even when its WHERE is
- * false, and that lock would be a write.
+ * $11 is the time written into created_at and updated_at (the transaction's
+ * start, as now() would be), $12 the mode: 'insert' writes no existing
+ * client, 'update' no new one.  Rows that match a stored client and change
+ * nothing are left out before the INSERT: ON CONFLICT DO UPDATE locks the
+ * existing row even when its WHERE is false, and that lock would be a write.
  */
 static const char upsert_clients_sql[] =
+	PT_SOURCE_ROWS ","
+	" written AS ("
+	"  INSERT INTO ptimport.client AS c (account_id, internal_id, first_name, last_name,"
+	"         birth_year, gender, email, mobile, diagnosis_code, group_id, created_at, updated_at)"
+	"  SELECT $1, s.internal_id, s.first_name, s.last_name, s.birth_year, s.gender,"
+	"         s.email, s.mobile, s.diagnosis_code, s.group_id, $11, $11"
+	"  FROM src AS s"
+	"  LEFT JOIN ptimport.client AS o ON o.account_id = $1 AND o.internal_id = s.internal_id"
+	"  WHERE CASE WHEN o.client_id IS NULL THEN $12 <> 'update'"
+	"             ELSE $12 <> 'insert' AND " PT_CHANGED("o", "s") " END"
+	"  ON CONFLICT (account_id, internal_id) DO UPDATE SET"
+	PT_UPDATE_SET("EXCLUDED.updated_at")
+	"  WHERE " PT_CHANGED("c", "EXCLUDED")
+	"  RETURNING c.xmax = 0 AS inserted)"
+	" SELECT pg_catalog.count(*) FILTER (WHERE inserted),"
+	"        pg_catalog.count(*) FILTER (WHERE NOT inserted)"
+	" FROM written";
+
+/* The dry run's count of what upsert_clients_sql would insert and update. */
+static const char count_changes_sql[] =
+	PT_SOURCE_ROWS
+	" SELECT pg_catalog.count(*) FILTER (WHERE c.client_id IS NULL AND $12 <> 'update'),"
+	"        pg_catalog.count(*) FILTER (WHERE c.client_id IS NOT NULL AND $12 <> 'insert'"
+	"                                      AND " PT_CHANGED("c", "s") ")"
+	" FROM src AS s"
+	" LEFT JOIN ptimport.client AS c"
+	"   ON c.account_id = $1 AND c.internal_id = s.internal_id";
+
+/*
+ * The rows the mode refuses: with $3 = 'insert' those whose internal_id is
+ * stored already, with 'update' those whose is not; $2 holds the file's
+ * internal_ids in row order, and the result their positions and ids.
+ */
+static const char mode_refused_sql[] =
+	"SELECT s.ord, s.internal_id"
+	" FROM pg_catalog.unnest($2) WITH ORDINALITY AS s(internal_id, ord)"
+	" LEFT JOIN ptimport.client AS c"
+	"   ON c.account_id = $1 AND c.internal_id = s.internal_id"
+	" WHERE (c.client_id IS NULL) = ($3 = 'update')"
+	" ORDER BY s.ord";
+
+/* ---- The 1.0 schema, for the 1.0 declarations until ALTER EXTENSION UPDATE ---- */
+
+/* 1.0 matched group names by lower() under the ICU root collation. */
+#define PT_LOWER_1_0(x) "pg_catalog.lower((" x ") COLLATE pg_catalog.\"und-x-icu\")"
+
+static const char insert_groups_1_0_sql[] =
+	"INSERT INTO ptimport.client_group (account_id, name)"
+	" SELECT $1, n.name FROM ("
+	"   SELECT DISTINCT ON (" PT_LOWER_1_0("u.name") ") u.name"
+	"   FROM pg_catalog.unnest($2) WITH ORDINALITY AS u(name, ord)"
+	"   ORDER BY " PT_LOWER_1_0("u.name") ", u.ord) AS n"
+	" WHERE NOT EXISTS (SELECT FROM ptimport.client_group AS e"
+	"                   WHERE e.account_id = $1 AND " PT_LOWER_1_0("e.name") " = " PT_LOWER_1_0("n.name") ")"
+	" ORDER BY " PT_LOWER_1_0("n.name")
+	" ON CONFLICT (account_id, " PT_LOWER_1_0("name") ") DO NOTHING"
+	" RETURNING group_id";
+
+static const char resolve_groups_1_0_sql[] =
+	"SELECT g.group_id,"
+	"       pg_catalog.row_number() OVER (PARTITION BY " PT_LOWER_1_0("sp.name") " ORDER BY sp.ord) = 1"
+	" FROM pg_catalog.unnest($2) WITH ORDINALITY AS sp(name, ord)"
+	" LEFT JOIN ptimport.client_group AS g"
+	"   ON g.account_id = $1 AND " PT_LOWER_1_0("g.name") " = " PT_LOWER_1_0("sp.name")
+	" ORDER BY sp.ord";
+
+static const char upsert_clients_1_0_sql[] =
 	PT_SOURCE_ROWS ","
 	" written AS ("
 	"  INSERT INTO ptimport.client AS c (account_id, internal_id, first_name, last_name,"
@@ -89,71 +177,79 @@ static const char upsert_clients_sql[] =
 	"         s.email, s.mobile, s.diagnosis_code, s.group_id FROM src AS s"
 	"  WHERE NOT EXISTS (SELECT FROM ptimport.client AS c"
 	"                    WHERE c.account_id = $1 AND c.internal_id = s.internal_id"
-	"                      AND NOT " PT_CHANGED("s") ")"
+	"                      AND NOT " PT_CHANGED("c", "s") ")"
 	"  ON CONFLICT (account_id, internal_id) DO UPDATE SET"
-	"    first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,"
-	"    birth_year = EXCLUDED.birth_year, gender = EXCLUDED.gender,"
-	"    email = COALESCE(EXCLUDED.email, c.email),"
-	"    mobile = COALESCE(EXCLUDED.mobile, c.mobile),"
-	"    diagnosis_code = COALESCE(EXCLUDED.diagnosis_code, c.diagnosis_code),"
-	"    group_id = COALESCE(EXCLUDED.group_id, c.group_id),"
-	"    updated_at = pg_catalog.now()"
-	"  WHERE " PT_CHANGED("EXCLUDED")
+	PT_UPDATE_SET("pg_catalog.now()")
+	"  WHERE " PT_CHANGED("c", "EXCLUDED")
 	"  RETURNING c.xmax = 0 AS inserted)"
 	" SELECT pg_catalog.count(*) FILTER (WHERE inserted),"
 	"        pg_catalog.count(*) FILTER (WHERE NOT inserted)"
 	" FROM written";
 
-static const char count_changes_sql[] =
-	PT_SOURCE_ROWS
-	" SELECT pg_catalog.count(*) FILTER (WHERE c.client_id IS NULL),"
-	"        pg_catalog.count(*) FILTER (WHERE c.client_id IS NOT NULL AND " PT_CHANGED("s") ")"
-	" FROM src AS s"
-	" LEFT JOIN ptimport.client AS c"
-	"   ON c.account_id = $1 AND c.internal_id = s.internal_id";
+/* The statements of each schema version. */
+typedef struct PtStatements
+{
+	const char *insert_groups;
+	const char *resolve_groups;
+	const char *upsert_clients;
+	int			upsert_nargs;
+} PtStatements;
 
-#define PT_NARGS 10
+#define PT_NROWARGS 10			/* $1 .. $10: the account and the rows */
+#define PT_NARGS 12				/* and the time written, the mode */
+
+static const PtStatements statements_1_0 = {
+	insert_groups_1_0_sql, resolve_groups_1_0_sql, upsert_clients_1_0_sql, PT_NROWARGS
+};
+static const PtStatements statements_1_1 = {
+	insert_groups_sql, resolve_groups_sql, upsert_clients_sql, PT_NARGS
+};
 
 /* Largest number of rows whose statements get a plan made for their values. */
 #define PT_CUSTOM_PLAN_MAX_ROWS 100000
 
 static const Oid row_arg_types[PT_NARGS] = {
 	INT8OID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
-	CHARARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID
+	CHARARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
+	TIMESTAMPTZOID, TEXTOID
 };
 
-static const Oid group_arg_types[2] = {INT8OID, TEXTARRAYOID};
+static const Oid group_arg_types[3] = {INT8OID, TEXTARRAYOID, TIMESTAMPTZOID};
 
+static const PtStatements *statements_of(PtSqlVersion version);
+static void refuse_by_mode(PtImport *imp, Datum *args);
 static int64 *group_ids(PtImport *imp, bool create, int64 *count);
 static void row_args(PtImport *imp, const int64 *spelling_ids, Datum *args);
 static void run_statement(const char *sql, int nargs, const Oid *types, Datum *args,
 						  int nrows, bool read_only, int expected);
 static int64 result_int8(int col);
 
+static const PtStatements *
+statements_of(PtSqlVersion version)
+{
+	return version == PT_SQL_1_0 ? &statements_1_0 : &statements_1_1;
+}
+
 /*
  * Imports the collected rows into imp->account_id: creates missing groups,
- * then inserts or updates clients, and sets the counts.  Concurrent imports
- * into one account take turns (a transaction-level advisory lock); imports
- * into different accounts never wait for each other.
+ * then inserts or updates clients, and sets the counts.  The caller holds
+ * the account's lock (pt_lock_account).
  */
 void
 pt_write_clients(PtImport *imp)
 {
+	const PtStatements *sql = statements_of(imp->version);
 	Datum		args[PT_NARGS];
-
-	/* Lock key: a constant and the account, mapped one-to-one to two int4s. */
-	DirectFunctionCall2(pg_advisory_xact_lock_int4,
-						Int32GetDatum((int32) (0x70744900 ^ (uint32) ((uint64) imp->account_id >> 32))),
-						Int32GetDatum((int32) (uint32) imp->account_id));
 
 	if (imp->nclients == 0)
 		return;
 	row_args(imp, group_ids(imp, true, &imp->groups_created), args);
-	run_statement(upsert_clients_sql, PT_NARGS, row_arg_types, args, imp->nclients,
-				  false, SPI_OK_SELECT);
+	refuse_by_mode(imp, args);
+	run_statement(sql->upsert_clients, sql->upsert_nargs, row_arg_types, args,
+				  imp->nclients, false, SPI_OK_SELECT);
 	imp->inserted = result_int8(1);
 	imp->updated = result_int8(2);
-	imp->unchanged = imp->nclients - imp->inserted - imp->updated;
+	imp->unchanged = imp->nclients - imp->refused - imp->inserted - imp->updated;
 }
 
 /* The dry run: counts what pt_write_clients would do, writing nothing. */
@@ -165,11 +261,37 @@ pt_count_changes(PtImport *imp)
 	if (imp->nclients == 0)
 		return;
 	row_args(imp, group_ids(imp, false, &imp->groups_created), args);
+	refuse_by_mode(imp, args);
 	run_statement(count_changes_sql, PT_NARGS, row_arg_types, args, imp->nclients,
 				  true, SPI_OK_SELECT);
 	imp->inserted = result_int8(1);
 	imp->updated = result_int8(2);
-	imp->unchanged = imp->nclients - imp->inserted - imp->updated;
+	imp->unchanged = imp->nclients - imp->refused - imp->inserted - imp->updated;
+}
+
+/*
+ * In the 'insert' and 'update' modes, finds the rows the mode refuses and
+ * reports each as a failed row; the upsert leaves them out by itself.
+ */
+static void
+refuse_by_mode(PtImport *imp, Datum *args)
+{
+	uint64		i;
+
+	if (imp->mode == PT_MODE_UPSERT)
+		return;
+	run_statement(mode_refused_sql, 3, (Oid[]) {INT8OID, TEXTARRAYOID, TEXTOID},
+				  (Datum[]) {args[0], args[1 + PT_FIELD_INTERNAL_ID], args[11]},
+				  imp->nclients, true, SPI_OK_SELECT);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		int64		ord = DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 1, &isnull));
+
+		pt_refuse_client(imp, (int) ord - 1, SPI_getvalue(tuple, SPI_tuptable->tupdesc, 2));
+	}
+	imp->refused = SPI_processed;
 }
 
 /*
@@ -183,8 +305,9 @@ pt_count_changes(PtImport *imp)
 static int64 *
 group_ids(PtImport *imp, bool create, int64 *count)
 {
+	const PtStatements *sql = statements_of(imp->version);
 	int			n = imp->group_names.nitems;
-	Datum		args[2];
+	Datum		args[3];
 	int64	   *ids;
 	uint64		i;
 
@@ -192,15 +315,17 @@ group_ids(PtImport *imp, bool create, int64 *count)
 		return NULL;
 	args[0] = Int64GetDatum(imp->account_id);
 	args[1] = PointerGetDatum(pt_column_array(&imp->group_names));
+	args[2] = TimestampTzGetDatum(imp->written_at);
 	*count = 0;
 	if (create)
 	{
-		run_statement(insert_groups_sql, 2, group_arg_types, args, n, false, SPI_OK_INSERT);
+		run_statement(sql->insert_groups, imp->version == PT_SQL_1_0 ? 2 : 3,
+					  group_arg_types, args, n, false, SPI_OK_INSERT_RETURNING);
 		*count = SPI_processed;
 	}
 
 	/* not read-only: it must see the groups the statement above created */
-	run_statement(resolve_groups_sql, 2, group_arg_types, args, n, false, SPI_OK_SELECT);
+	run_statement(sql->resolve_groups, 2, group_arg_types, args, n, false, SPI_OK_SELECT);
 	if (SPI_processed != (uint64) n)
 		elog(ERROR, "could not resolve client groups");
 	ids = palloc(n * sizeof(int64));
@@ -220,8 +345,9 @@ group_ids(PtImport *imp, bool create, int64 *count)
 }
 
 /*
- * The statements' arguments: the account, the columns in file order and
- * each row's group_id (0: none).  The columns are used up.
+ * The statements' arguments: the account, the columns in file order, each
+ * row's group_id (0: none), the time written and the mode.  The columns are
+ * used up.
  */
 static void
 row_args(PtImport *imp, const int64 *spelling_ids, Datum *args)
@@ -254,6 +380,9 @@ row_args(PtImport *imp, const int64 *spelling_ids, Datum *args)
 	pfree(imp->group_ords);
 	imp->years = imp->group_ords = NULL;
 	imp->genders = NULL;
+
+	args[10] = TimestampTzGetDatum(imp->written_at);
+	args[11] = CStringGetTextDatum(pt_mode_name(imp->mode));
 }
 
 /*
@@ -262,7 +391,8 @@ row_args(PtImport *imp, const int64 *spelling_ids, Datum *args)
  * joins by the real row count.  Beyond that the plan is generic: a custom
  * plan folds the arguments into constants, one more copy of every column,
  * and the generic plan's nested loops of index lookups grow linearly where
- * a hash join of a large account would spill to disk.
+ * a hash join of a large account would spill to disk.  Citus cannot plan a
+ * distributed statement generically, so there every plan is custom.
  */
 static void
 run_statement(const char *sql, int nargs, const Oid *types, Datum *args,
@@ -271,7 +401,7 @@ run_statement(const char *sql, int nargs, const Oid *types, Datum *args,
 	SPIPlanPtr	plan;
 	int			result;
 
-	if (nrows <= PT_CUSTOM_PLAN_MAX_ROWS)
+	if (nrows <= PT_CUSTOM_PLAN_MAX_ROWS || pt_citus_loaded())
 		result = SPI_execute_with_args(sql, nargs, (Oid *) types, args, NULL, read_only, 0);
 	else
 	{

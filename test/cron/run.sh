@@ -31,10 +31,9 @@ fail() {
     echo "--- cron.job_run_details:" >&2
     psql -X -d practice -c "SELECT jobid, username, status, return_message, start_time, end_time
                             FROM cron.job_run_details ORDER BY runid" >&2 || true
-    echo "--- ptimport.inbox_status:" >&2
-    psql -X -d practice -c "SELECT file_id, account_id, source_name, state, rows_total,
-                                   rows_inserted, rows_failed, error
-                            FROM ptimport.inbox_status ORDER BY file_id" >&2 || true
+    echo "--- ptimport.inbox:" >&2
+    psql -X -d practice -c "SELECT file_id, account_id, source_name, state, run_id, error
+                            FROM ptimport.inbox ORDER BY file_id" >&2 || true
     exit 1
 }
 
@@ -58,26 +57,20 @@ CREATE EXTENSION pg_cron;
 CREATE EXTENSION ptimport;
 
 -- The README's worker role: logs in only as pg_cron's background worker
--- (no password), sees every account (BYPASSRLS), and has the grants of an
--- import role plus the inbox.
-CREATE ROLE ptimport_worker LOGIN BYPASSRLS;
-GRANT USAGE ON SCHEMA ptimport TO ptimport_worker;
-GRANT EXECUTE ON FUNCTION ptimport.process_inbox(integer),
-    ptimport.pt_import_clients(bytea, bigint, boolean, text, text),
-    ptimport.last_run_id(), ptimport.purge_inbox() TO ptimport_worker;
-GRANT SELECT, UPDATE ON ptimport.inbox TO ptimport_worker;
-GRANT SELECT, INSERT, UPDATE ON ptimport.client, ptimport.client_group TO ptimport_worker;
-GRANT SELECT, INSERT ON ptimport.import_run, ptimport.import_issue TO ptimport_worker;
+-- (no password); grant_worker gives it the inbox functions and every
+-- account.
+CREATE ROLE ptimport_worker LOGIN;
+SELECT ptimport.grant_worker('ptimport_worker');
 
 SELECT cron.schedule_in_database('ptimport-inbox', '* * * * *',
-                                 'SELECT ptimport.process_inbox()',
+                                 'CALL ptimport.drain_inbox()',
                                  current_database(), 'ptimport_worker');
 SQL
 
 [ "$(q "SELECT current_setting('cron.use_background_workers')")" = on ] ||
     fail "cron.use_background_workers is not on"
 [ "$(q "SELECT username || ' ' || database || ' ' || schedule || ' ' || command FROM cron.job")" = \
-  "ptimport_worker practice * * * * * SELECT ptimport.process_inbox()" ] ||
+  "ptimport_worker practice * * * * * CALL ptimport.drain_inbox()" ] ||
     fail "the job is not scheduled as expected: $(q 'SELECT * FROM cron.job')"
 
 # Account 42: two good rows (one with a new group) and one row with an
@@ -114,11 +107,12 @@ expect() {
 expect "clients.csv is done with its counts" \
     "SELECT concat_ws(' ', state, rows_total, rows_inserted, rows_updated, rows_unchanged,
                       rows_failed, rows_warned, groups_created)
-     FROM ptimport.inbox_status WHERE source_name = 'clients.csv'" \
+     FROM ptimport.inbox JOIN ptimport.import_run USING (account_id, run_id)
+     WHERE ptimport.inbox.source_name = 'clients.csv'" \
     "done 3 2 0 0 1 0 1"
 expect "its failed row is listed by run" \
     "SELECT string_agg(concat_ws(' ', i.line_no, i.internal_id, i.field, i.code), '; ' ORDER BY i.line_no)
-     FROM ptimport.inbox_status AS s JOIN ptimport.import_issue AS i USING (run_id)
+     FROM ptimport.inbox AS s JOIN ptimport.import_issue AS i USING (account_id, run_id)
      WHERE s.source_name = 'clients.csv'" \
     "2 c2 gender invalid_gender"
 expect "the clients were written by the worker role" \
@@ -138,6 +132,6 @@ expect "cron.job_run_details shows the run succeeded, as ptimport_worker" \
     "SELECT DISTINCT concat_ws(' ', d.status, d.username, d.database, d.command)
      FROM cron.job_run_details AS d JOIN cron.job AS j USING (jobid)
      WHERE j.jobname = 'ptimport-inbox' AND d.end_time IS NOT NULL" \
-    "succeeded ptimport_worker practice SELECT ptimport.process_inbox()"
+    "succeeded ptimport_worker practice CALL ptimport.drain_inbox()"
 
 echo "cron test: passed"

@@ -1,0 +1,694 @@
+/* ptimport--1.0--1.1.sql: from 1.0 to 1.1 (also the second half of a fresh install) */
+
+-- complain if script is sourced in psql, rather than via ALTER EXTENSION
+\echo Use "ALTER EXTENSION ptimport UPDATE TO '1.1'" to load this file. \quit
+
+/*
+ * Every step can run twice: on a Citus cluster a worker applies this script
+ * itself and then receives the coordinator's propagated commands too.  So
+ * tables, columns, indexes and collations are created IF NOT EXISTS,
+ * constraints are checked before they are added, and functions are dropped
+ * IF EXISTS or created OR REPLACE.
+ */
+
+-- A database in SQL_ASCII cannot hold text in a known encoding.
+DO $$
+BEGIN
+	IF pg_catalog.current_setting('server_encoding') = 'SQL_ASCII' THEN
+		RAISE EXCEPTION 'ptimport cannot be used in a SQL_ASCII database'
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = 'Client files are decoded and stored as text in the database''s encoding, and SQL_ASCII has none.',
+				  HINT = 'Create the database with ENCODING ''UTF8''.';
+	END IF;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Group names: one ICU collation decides which names are the same group
+-- ---------------------------------------------------------------------------
+
+/*
+ * Case-insensitive and accent-sensitive (ICU strength 2), with full
+ * normalization, so "VIP"/"vip" and "Café" in NFC and NFD are one group,
+ * while "Cafe" and "Café" are two.
+ */
+CREATE COLLATION IF NOT EXISTS ptimport.group_name
+	(provider = icu, locale = 'und-u-kk-true-ks-level2', deterministic = false);
+
+/*
+ * Groups that 1.0 kept apart but the collation makes equal (a name in NFC
+ * and in NFD, or letters whose case 1.0's lower() did not fold) are merged
+ * into the oldest of them, whose spelling stays: its clients take it over
+ * and the others are deleted.
+ */
+DO $$
+DECLARE
+	v_moved		bigint;
+	v_merged	bigint;
+BEGIN
+	CREATE TEMPORARY TABLE ptimport_group_merge ON COMMIT DROP AS
+	SELECT account_id, group_id, keep_id
+	FROM (SELECT g.account_id, g.group_id,
+				 pg_catalog.first_value(g.group_id) OVER (
+					PARTITION BY g.account_id, g.name COLLATE ptimport.group_name
+					ORDER BY g.group_id) AS keep_id
+		  FROM ptimport.client_group AS g) AS s
+	WHERE group_id OPERATOR(pg_catalog.<>) keep_id;
+
+	UPDATE ptimport.client AS c SET group_id = m.keep_id
+	FROM ptimport_group_merge AS m
+	WHERE c.account_id OPERATOR(pg_catalog.=) m.account_id
+	  AND c.group_id OPERATOR(pg_catalog.=) m.group_id;
+	GET DIAGNOSTICS v_moved = ROW_COUNT;
+
+	DELETE FROM ptimport.client_group AS g
+	USING ptimport_group_merge AS m
+	WHERE g.account_id OPERATOR(pg_catalog.=) m.account_id
+	  AND g.group_id OPERATOR(pg_catalog.=) m.group_id;
+	GET DIAGNOSTICS v_merged = ROW_COUNT;
+
+	DROP TABLE ptimport_group_merge;
+	IF v_merged > 0 THEN
+		RAISE WARNING 'merged % client groups into groups whose names are equal to them, case-insensitively; % clients moved', v_merged, v_moved;
+	END IF;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Keys that include account_id
+--
+-- Every primary, unique and foreign key starts with account_id, so each
+-- account's rows can live together (on Citus: distributed by account_id).
+-- ---------------------------------------------------------------------------
+
+ALTER TABLE ptimport.client DROP CONSTRAINT IF EXISTS client_account_id_group_id_fkey;
+ALTER TABLE ptimport.import_issue DROP CONSTRAINT IF EXISTS import_issue_run_id_fkey;
+ALTER TABLE ptimport.inbox DROP CONSTRAINT IF EXISTS inbox_run_id_fkey;
+
+-- Primary keys (account_id, id), replacing the 1.0 keys on the id alone.
+DO $$
+DECLARE
+	t	record;
+BEGIN
+	FOR t IN SELECT * FROM (VALUES ('client_group', 'group_id'), ('client', 'client_id'),
+								   ('import_run', 'run_id'), ('inbox', 'file_id')) AS v(tab, id)
+	LOOP
+		IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint AS c
+					   WHERE c.conrelid OPERATOR(pg_catalog.=) pg_catalog.format('ptimport.%I', t.tab)::pg_catalog.regclass
+						 AND c.contype OPERATOR(pg_catalog.=) 'p'
+						 AND pg_catalog.array_length(c.conkey, 1) OPERATOR(pg_catalog.=) 2) THEN
+			EXECUTE pg_catalog.format('ALTER TABLE ptimport.%I DROP CONSTRAINT IF EXISTS %I',
+									  t.tab, t.tab || '_pkey');
+			EXECUTE pg_catalog.format('ALTER TABLE ptimport.%I ADD CONSTRAINT %I PRIMARY KEY (account_id, %I)',
+									  t.tab, t.tab || '_pkey', t.id);
+		END IF;
+	END LOOP;
+END
+$$;
+
+-- The 1.0 unique key (account_id, group_id) is the primary key now.
+ALTER TABLE ptimport.client_group DROP CONSTRAINT IF EXISTS client_group_account_id_group_id_key;
+
+-- Group names are unique per account under the group_name collation.
+DROP INDEX IF EXISTS ptimport.client_group_account_name_key;
+ALTER TABLE ptimport.client_group ALTER COLUMN name TYPE text COLLATE ptimport.group_name;
+CREATE UNIQUE INDEX IF NOT EXISTS client_group_name_key ON ptimport.client_group (account_id, name);
+
+-- The primary keys serve these lookups now.
+DROP INDEX IF EXISTS ptimport.import_run_account_idx;
+DROP INDEX IF EXISTS ptimport.inbox_account_idx;
+DROP INDEX IF EXISTS ptimport.import_issue_run_idx;
+CREATE INDEX IF NOT EXISTS import_issue_run_idx ON ptimport.import_issue (account_id, run_id, line_no);
+
+-- References between the tables, on (account_id, id).
+DO $$
+DECLARE
+	f	record;
+BEGIN
+	FOR f IN SELECT * FROM (VALUES
+		('client', 'client_account_id_group_id_fkey',
+		 'FOREIGN KEY (account_id, group_id) REFERENCES ptimport.client_group (account_id, group_id)'),
+		('import_issue', 'import_issue_run_fkey',
+		 'FOREIGN KEY (account_id, run_id) REFERENCES ptimport.import_run (account_id, run_id) ON DELETE CASCADE'),
+		('inbox', 'inbox_run_fkey',
+		 'FOREIGN KEY (account_id, run_id) REFERENCES ptimport.import_run (account_id, run_id)'))
+		AS v(tab, name, def)
+	LOOP
+		IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint AS c
+					   WHERE c.conrelid OPERATOR(pg_catalog.=) pg_catalog.format('ptimport.%I', f.tab)::pg_catalog.regclass
+						 AND c.conname OPERATOR(pg_catalog.=) f.name) THEN
+			EXECUTE pg_catalog.format('ALTER TABLE ptimport.%I ADD CONSTRAINT %I %s', f.tab, f.name, f.def);
+		END IF;
+	END LOOP;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Accounts and who may act for them
+-- ---------------------------------------------------------------------------
+
+/*
+ * One row per account that has imported or submitted a file.  An import
+ * locks its account's row (FOR UPDATE) for the rest of its transaction, so
+ * imports into one account take turns, on every node of a cluster.  No
+ * role but the extension's owner has any privilege on it, so no outsider
+ * can take that lock.
+ */
+CREATE TABLE IF NOT EXISTS ptimport.account (
+	account_id	bigint PRIMARY KEY,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+INSERT INTO ptimport.account (account_id)
+SELECT account_id FROM ptimport.client_group
+UNION SELECT account_id FROM ptimport.client
+UNION SELECT account_id FROM ptimport.import_run
+UNION SELECT account_id FROM ptimport.inbox
+ON CONFLICT (account_id) DO NOTHING;
+
+/*
+ * The accounts each role may act for: ptimport.account_id chooses among
+ * them.  account_id NULL means every account (an explicit grant, for a
+ * shared application role or the inbox worker).  Superusers act for every
+ * account.  Maintained with ptimport.grant_account()/revoke_account().
+ */
+CREATE TABLE IF NOT EXISTS ptimport.account_access (
+	role_name	name NOT NULL,
+	account_id	bigint,
+	granted_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	granted_by	name NOT NULL DEFAULT CURRENT_USER,
+	CONSTRAINT account_access_key UNIQUE NULLS NOT DISTINCT (role_name, account_id)
+);
+
+SELECT pg_catalog.pg_extension_config_dump('ptimport.account', '');
+SELECT pg_catalog.pg_extension_config_dump('ptimport.account_access', '');
+
+-- ---------------------------------------------------------------------------
+-- The run log: how each file was read and what each run did
+-- ---------------------------------------------------------------------------
+
+ALTER TABLE ptimport.import_run
+	ADD COLUMN IF NOT EXISTS encoding text,
+	ADD COLUMN IF NOT EXISTS delimiter text,
+	ADD COLUMN IF NOT EXISTS header_line integer,
+	ADD COLUMN IF NOT EXISTS column_map text[],
+	ADD COLUMN IF NOT EXISTS mode text NOT NULL DEFAULT 'upsert'
+		CHECK (mode IN ('upsert', 'insert', 'update')),
+	ADD COLUMN IF NOT EXISTS log_purged_at timestamptz;
+
+-- ---------------------------------------------------------------------------
+-- Row-level security for the new tables, as for the 1.0 ones
+-- ---------------------------------------------------------------------------
+
+ALTER TABLE ptimport.account ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS account_isolation ON ptimport.account;
+CREATE POLICY account_isolation ON ptimport.account
+	USING (account_id OPERATOR(pg_catalog.=) ptimport.current_account());
+
+-- ---------------------------------------------------------------------------
+-- Functions
+-- ---------------------------------------------------------------------------
+
+/*
+ * The account the session acts for: the setting ptimport.account_id, once
+ * checked against ptimport.account_access (insufficient_privilege if the
+ * role may not act for it), or null when it is not set.
+ */
+CREATE OR REPLACE FUNCTION ptimport.current_account() RETURNS bigint
+AS 'MODULE_PATHNAME', 'pt_current_account'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+DROP FUNCTION IF EXISTS ptimport.pt_import_clients(bytea, bigint, boolean, text, text);
+CREATE OR REPLACE FUNCTION ptimport.pt_import_clients(
+	data		bytea,
+	account_id	bigint DEFAULT NULL,
+	dry_run		boolean DEFAULT false,
+	encoding	text DEFAULT NULL,
+	source_name text DEFAULT NULL,
+	delimiter	text DEFAULT NULL,
+	columns		text[] DEFAULT NULL,
+	mode		text DEFAULT 'upsert')
+RETURNS TABLE (
+	line_no		integer,
+	internal_id text,
+	severity	text,
+	field		text,
+	code		text,
+	message		text,
+	raw_line	text)
+AS 'MODULE_PATHNAME', 'pt_import_clients'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION ptimport.pt_import_clients(bytea, bigint, boolean, text, text, text, text[], text) IS
+'imports a CSV client file into an account and returns one record per problem';
+
+DROP FUNCTION IF EXISTS ptimport.submit(bytea, bigint, text, text);
+CREATE OR REPLACE FUNCTION ptimport.submit(
+	data		bytea,
+	account_id	bigint DEFAULT NULL,
+	source_name text DEFAULT NULL,
+	encoding	text DEFAULT NULL,
+	delimiter	text DEFAULT NULL,
+	columns		text[] DEFAULT NULL,
+	mode		text DEFAULT 'upsert')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pt_submit'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION ptimport.submit(bytea, bigint, text, text, text, text[], text) IS
+'queues a CSV client file for the inbox worker and returns its file_id';
+
+ALTER TABLE ptimport.inbox
+	ALTER COLUMN encoding DROP NOT NULL,
+	ALTER COLUMN encoding DROP DEFAULT,
+	ADD COLUMN IF NOT EXISTS delimiter text,
+	ADD COLUMN IF NOT EXISTS columns text[],
+	ADD COLUMN IF NOT EXISTS mode text NOT NULL DEFAULT 'upsert'
+		CHECK (mode IN ('upsert', 'insert', 'update'));
+
+REVOKE ALL ON FUNCTION ptimport.pt_import_clients(bytea, bigint, boolean, text, text, text, text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.submit(bytea, bigint, text, text, text, text[], text) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- What an application reads: its account's rows, through views
+--
+-- Application roles get no privilege on the tables.  These views run with
+-- their owner's rights and show the rows of ptimport.current_account()
+-- only: the account in ptimport.account_id, once the role is allowed to
+-- act for it.  security_barrier keeps a caller's function in a WHERE clause
+-- from seeing rows before the account filter has removed them.
+-- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE VIEW ptimport.account_clients WITH (security_barrier) AS
+SELECT c.client_id, c.account_id, c.internal_id, c.first_name, c.last_name, c.birth_year,
+	   c.gender, c.email, c.mobile, c.diagnosis_code, c.group_id, g.name AS client_group,
+	   c.created_at, c.updated_at
+FROM ptimport.client AS c
+LEFT JOIN ptimport.client_group AS g
+  ON g.account_id OPERATOR(pg_catalog.=) c.account_id AND g.group_id OPERATOR(pg_catalog.=) c.group_id
+WHERE c.account_id OPERATOR(pg_catalog.=) ptimport.current_account();
+
+CREATE OR REPLACE VIEW ptimport.account_groups WITH (security_barrier) AS
+SELECT g.group_id, g.account_id, g.name, g.created_at
+FROM ptimport.client_group AS g
+WHERE g.account_id OPERATOR(pg_catalog.=) ptimport.current_account();
+
+CREATE OR REPLACE VIEW ptimport.account_runs WITH (security_barrier) AS
+SELECT r.*
+FROM ptimport.import_run AS r
+WHERE r.account_id OPERATOR(pg_catalog.=) ptimport.current_account();
+
+CREATE OR REPLACE VIEW ptimport.account_issues WITH (security_barrier) AS
+SELECT i.*
+FROM ptimport.import_issue AS i
+WHERE i.account_id OPERATOR(pg_catalog.=) ptimport.current_account();
+
+/*
+ * What a practice is shown per submitted file: its state, the counts of its
+ * run (null until it is done), and why a failed file was refused.  The
+ * failed rows are in ptimport.account_issues under the file's run_id.
+ */
+DROP VIEW IF EXISTS ptimport.inbox_status;
+CREATE VIEW ptimport.inbox_status WITH (security_barrier) AS
+SELECT i.file_id, i.account_id, i.source_name, i.encoding, i.delimiter, i.columns, i.mode,
+	   i.size_bytes, i.submitted_at, i.submitted_by, i.state, i.processed_at, i.run_id,
+	   r.rows_total, r.rows_inserted, r.rows_updated, r.rows_unchanged,
+	   r.rows_failed, r.rows_warned, r.groups_created,
+	   i.error, i.error_detail, i.error_hint, i.error_sqlstate, i.content_deleted_at
+FROM ptimport.inbox AS i
+LEFT JOIN ptimport.import_run AS r
+  ON r.account_id OPERATOR(pg_catalog.=) i.account_id AND r.run_id OPERATOR(pg_catalog.=) i.run_id
+WHERE i.account_id OPERATOR(pg_catalog.=) ptimport.current_account();
+
+-- ---------------------------------------------------------------------------
+-- The inbox worker
+-- ---------------------------------------------------------------------------
+
+/*
+ * Imports the oldest queued file of one account and records its outcome;
+ * returns that file, its account and its new state, or no row when no
+ * account has a queued file that can be taken now.
+ *
+ * Accounts are tried oldest submission first.  An account is taken only
+ * when its row in ptimport.account can be locked at once (SKIP LOCKED): an
+ * account whose import is still running elsewhere, or whose application
+ * holds its lock in an open transaction, is left for the next call, and the
+ * worker goes on with the others.  The lock is held to the end of the
+ * caller's transaction, so each account's files import in submission
+ * order, one at a time, whichever worker runs them.  p_account limits the
+ * search to one account, p_skip leaves accounts out.
+ *
+ * A file the import refuses whole (an SQLSTATE of class 22, data exception,
+ * or 54, program limit exceeded: the whole-file errors) is marked 'failed'
+ * with the import's message.  Any other error is about the worker, not the
+ * file (a lock or serialization conflict, a missing privilege, a Citus
+ * connection): the file stays queued and state 'retry' is returned with
+ * the error.  A cancel or shutdown is not caught.  When a file is done or
+ * failed, a notification goes to channel ptimport_inbox at commit.
+ */
+CREATE OR REPLACE FUNCTION ptimport.process_next_file(
+	p_account	bigint DEFAULT NULL,
+	p_skip		bigint[] DEFAULT '{}',
+	OUT file_id bigint,
+	OUT account_id bigint,
+	OUT state	text,
+	OUT error_sqlstate text,
+	OUT error_message text)
+RETURNS record
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+DECLARE
+	v_account	bigint;
+	v_file		ptimport.inbox;
+	v_run_id	bigint;
+	v_detail	text;
+	v_hint		text;
+	v_now		timestamptz;
+BEGIN
+	FOR v_account IN
+		SELECT i.account_id
+		FROM ptimport.inbox AS i
+		WHERE i.state OPERATOR(pg_catalog.=) 'queued'
+		  AND (p_account IS NULL OR i.account_id OPERATOR(pg_catalog.=) p_account)
+		  AND i.account_id OPERATOR(pg_catalog.<>) ALL (p_skip)
+		GROUP BY i.account_id
+		ORDER BY pg_catalog.min(i.submitted_at), i.account_id
+	LOOP
+		PERFORM FROM ptimport.account AS a
+		WHERE a.account_id OPERATOR(pg_catalog.=) v_account
+		FOR UPDATE SKIP LOCKED;
+		CONTINUE WHEN NOT FOUND;
+
+		SELECT i.* INTO v_file
+		FROM ptimport.inbox AS i
+		WHERE i.account_id OPERATOR(pg_catalog.=) v_account
+		  AND i.state OPERATOR(pg_catalog.=) 'queued'
+		ORDER BY i.submitted_at, i.file_id
+		LIMIT 1
+		FOR UPDATE;
+		CONTINUE WHEN NOT FOUND;
+
+		file_id := v_file.file_id;
+		account_id := v_account;
+		BEGIN
+			PERFORM FROM ptimport.pt_import_clients(v_file.content, v_account, false,
+													 v_file.encoding, v_file.source_name,
+													 v_file.delimiter, v_file.columns,
+													 v_file.mode);
+			v_run_id := ptimport.last_run_id();
+			state := 'done';
+		EXCEPTION
+			WHEN query_canceled OR admin_shutdown THEN
+				RAISE;
+			WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS error_sqlstate = RETURNED_SQLSTATE,
+										error_message = MESSAGE_TEXT,
+										v_detail = PG_EXCEPTION_DETAIL,
+										v_hint = PG_EXCEPTION_HINT;
+				IF pg_catalog.left(error_sqlstate, 2) NOT IN ('22', '54') THEN
+					state := 'retry';
+					RETURN;
+				END IF;
+				state := 'failed';
+		END;
+
+		v_now := pg_catalog.clock_timestamp();
+		UPDATE ptimport.inbox AS i
+		SET state = process_next_file.state, processed_at = v_now, run_id = v_run_id,
+			error = process_next_file.error_message,
+			error_detail = NULLIF(v_detail, ''), error_hint = NULLIF(v_hint, ''),
+			error_sqlstate = process_next_file.error_sqlstate
+		WHERE i.account_id OPERATOR(pg_catalog.=) v_account
+		  AND i.file_id OPERATOR(pg_catalog.=) v_file.file_id;
+		PERFORM pg_catalog.pg_notify('ptimport_inbox',
+			pg_catalog.json_build_object('file_id', v_file.file_id, 'account_id', v_account,
+										 'state', state)::text);
+		RETURN;
+	END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION ptimport.process_next_file(bigint, bigint[]) IS
+'imports the oldest queued file of the first account that can be locked at once; used by drain_inbox and process_inbox';
+
+/*
+ * Imports queued files, each in a transaction of its own, until the queue
+ * is empty or time_budget has passed (a file in progress is finished), and
+ * returns nothing.  Meant for pg_cron: CALL ptimport.drain_inbox() every
+ * minute.  A crash loses at most the file in progress, which stays queued.
+ * An account whose file hit a worker error is left alone for the rest of
+ * the call; the call then ends with that error, so pg_cron shows it, after
+ * the other accounts' files were imported.  Must be called outside a
+ * transaction block, like any procedure that commits.  A procedure that
+ * commits cannot have a SET clause, so it runs with the caller's
+ * search_path: everything in it is schema-qualified, and it runs with the
+ * caller's rights (only process_next_file runs as the owner).
+ */
+CREATE OR REPLACE PROCEDURE ptimport.drain_inbox(time_budget interval DEFAULT '50 seconds')
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	v_deadline	pg_catalog.timestamptz := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+) time_budget;
+	v_account	bigint := ptimport.current_account();
+	v_skip		bigint[] := '{}';
+	v_file		record;
+	v_failed	text;			-- the first worker error, and its SQLSTATE
+	v_sqlstate	text;
+BEGIN
+	LOOP
+		v_file := ptimport.process_next_file(v_account, v_skip);
+		EXIT WHEN v_file.file_id IS NULL;
+		IF v_file.state OPERATOR(pg_catalog.=) 'retry' THEN
+			v_skip := v_skip OPERATOR(pg_catalog.||) v_file.account_id;
+			IF v_failed IS NULL THEN
+				v_failed := pg_catalog.format('file %s of account %s could not be imported now: %s',
+											  v_file.file_id, v_file.account_id,
+											  v_file.error_message);
+				v_sqlstate := v_file.error_sqlstate;
+			END IF;
+		END IF;
+		COMMIT;
+		EXIT WHEN pg_catalog.clock_timestamp() OPERATOR(pg_catalog.>=) v_deadline;
+	END LOOP;
+	PERFORM ptimport.purge();
+	COMMIT;
+	IF v_failed IS NOT NULL THEN
+		RAISE EXCEPTION USING MESSAGE = v_failed, ERRCODE = v_sqlstate,
+			HINT = 'The file stays queued and is tried again by the next call.';
+	END IF;
+END
+$$;
+
+COMMENT ON PROCEDURE ptimport.drain_inbox(interval) IS
+'imports queued inbox files, each committed on its own, until the queue is empty or time_budget has passed';
+
+/*
+ * Imports up to max_files queued files in the caller's transaction (the
+ * 1.0 way, kept for existing pg_cron jobs; drain_inbox commits per file)
+ * and returns how many it processed.  A worker error ends the call.
+ */
+CREATE OR REPLACE FUNCTION ptimport.process_inbox(max_files integer DEFAULT 10)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+DECLARE
+	v_account	bigint := ptimport.current_account();
+	v_processed integer := 0;
+	v_file		record;
+BEGIN
+	IF max_files IS NULL OR max_files OPERATOR(pg_catalog.<) 1 THEN
+		RAISE EXCEPTION 'max_files must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Leave max_files out to process up to 10 files.';
+	END IF;
+	WHILE v_processed OPERATOR(pg_catalog.<) max_files LOOP
+		v_file := ptimport.process_next_file(v_account);
+		EXIT WHEN v_file.file_id IS NULL;
+		IF v_file.state OPERATOR(pg_catalog.=) 'retry' THEN
+			RAISE EXCEPTION 'file % of account % could not be imported now: %',
+				v_file.file_id, v_file.account_id, v_file.error_message
+				USING ERRCODE = v_file.error_sqlstate,
+					  HINT = 'The file stays queued and is tried again by the next call.';
+		END IF;
+		v_processed := v_processed OPERATOR(pg_catalog.+) 1;
+	END LOOP;
+	PERFORM ptimport.purge();
+	RETURN v_processed;
+END
+$$;
+
+/*
+ * Retention: deletes what ptimport keeps of files and problem rows once it
+ * has expired, and returns how much of each it deleted.
+ *   - inbox contents: ptimport.inbox_retention_days after the file was
+ *     processed (purge_inbox());
+ *   - queued files never processed: after ptimport.log_retention_days they
+ *     are marked failed and their contents deleted;
+ *   - the issue log (records with their raw lines) and file names in the
+ *     run log and the inbox: ptimport.log_retention_days after the run.
+ * The run's counts, the inbox row and its state stay.  Runs every time the
+ * inbox is processed; a superuser may call it on its own.
+ */
+CREATE OR REPLACE FUNCTION ptimport.purge(OUT item text, OUT purged bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_now		timestamptz := clock_timestamp();
+	v_expired	timestamptz;
+	v_runs		bigint;
+BEGIN
+	-- (purge_inbox, in C, also loads the library that defines the setting)
+	item := 'inbox contents';
+	purged := ptimport.purge_inbox();
+	RETURN NEXT;
+	v_expired := v_now - make_interval(days => current_setting('ptimport.log_retention_days')::integer);
+
+	item := 'unprocessed inbox files';
+	UPDATE ptimport.inbox
+	SET state = 'failed', processed_at = v_now, content = NULL, content_deleted_at = v_now,
+		error = 'file was not processed within ptimport.log_retention_days'
+	WHERE state = 'queued' AND submitted_at <= v_expired;
+	GET DIAGNOSTICS purged = ROW_COUNT;
+	RETURN NEXT;
+
+	item := 'issue records';
+	DELETE FROM ptimport.import_issue AS i
+	USING ptimport.import_run AS r
+	WHERE r.account_id = i.account_id AND r.run_id = i.run_id
+	  AND r.finished_at <= v_expired AND r.log_purged_at IS NULL;
+	GET DIAGNOSTICS purged = ROW_COUNT;
+	RETURN NEXT;
+
+	item := 'file names';
+	UPDATE ptimport.inbox SET source_name = NULL
+	WHERE source_name IS NOT NULL AND processed_at <= v_expired;
+	GET DIAGNOSTICS purged = ROW_COUNT;
+	UPDATE ptimport.import_run SET source_name = NULL, log_purged_at = v_now
+	WHERE finished_at <= v_expired AND log_purged_at IS NULL;
+	GET DIAGNOSTICS v_runs = ROW_COUNT;
+	purged := purged + v_runs;
+	RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION ptimport.purge() IS
+'deletes expired inbox contents, unprocessed files and the issue log, per the retention settings';
+
+-- ---------------------------------------------------------------------------
+-- Privileges
+--
+-- Nothing is open to PUBLIC.  A superuser gives an application role what
+-- it needs with grant_app(), the inbox worker with grant_worker(), and
+-- the accounts a role may act for with grant_account().  These functions
+-- hold the only lists of privileges; the README and the tests call them.
+-- ---------------------------------------------------------------------------
+
+/*
+ * 1.0 told DBAs to grant application roles INSERT and UPDATE on the
+ * tables; in 1.1 only the extension's functions write them, so every table
+ * privilege of other roles is revoked here (they use the views).
+ */
+DO $$
+DECLARE
+	r	record;
+BEGIN
+	FOR r IN
+		SELECT DISTINCT c.oid::pg_catalog.regclass AS tab, a.grantee::pg_catalog.regrole AS grantee
+		FROM pg_catalog.pg_class AS c, pg_catalog.aclexplode(c.relacl) AS a
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'ptimport'::pg_catalog.regnamespace
+		  AND c.relkind IN ('r', 'S')
+		  AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+		  AND a.grantee OPERATOR(pg_catalog.<>) 0
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %s', r.tab, r.grantee);
+		RAISE WARNING 'revoked the privileges of role % on %', r.grantee, r.tab
+			USING HINT = 'Application roles read through views now: run SELECT ptimport.grant_app(''role'').';
+	END LOOP;
+END
+$$;
+
+/* Grants an application role what it needs; the accounts are granted apart. */
+CREATE OR REPLACE FUNCTION ptimport.grant_app(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	EXECUTE format('GRANT USAGE ON SCHEMA ptimport TO %s', role);
+	EXECUTE format('GRANT EXECUTE ON FUNCTION'
+				   ' ptimport.pt_import_clients(bytea, bigint, boolean, text, text, text, text[], text),'
+				   ' ptimport.submit(bytea, bigint, text, text, text, text[], text),'
+				   ' ptimport.last_run_id(), ptimport.current_account()'
+				   ' TO %s', role);
+	EXECUTE format('GRANT SELECT ON ptimport.account_clients, ptimport.account_groups,'
+				   ' ptimport.account_runs, ptimport.account_issues, ptimport.inbox_status'
+				   ' TO %s', role);
+END
+$$;
+
+COMMENT ON FUNCTION ptimport.grant_app(regrole) IS
+'grants an application role the functions and views it needs (and no table privilege)';
+
+/* Grants the inbox worker what it needs, and every account. */
+CREATE OR REPLACE FUNCTION ptimport.grant_worker(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	EXECUTE format('GRANT USAGE ON SCHEMA ptimport TO %s', role);
+	EXECUTE format('GRANT EXECUTE ON FUNCTION ptimport.process_inbox(integer),'
+				   ' ptimport.process_next_file(bigint, bigint[]), ptimport.purge(),'
+				   ' ptimport.purge_inbox(), ptimport.current_account(), ptimport.last_run_id()'
+				   ' TO %s', role);
+	EXECUTE format('GRANT EXECUTE ON PROCEDURE ptimport.drain_inbox(interval) TO %s', role);
+	PERFORM ptimport.grant_account(role, NULL);
+END
+$$;
+
+COMMENT ON FUNCTION ptimport.grant_worker(regrole) IS
+'grants the inbox worker role the functions it needs and every account';
+
+/* Lets role act for account_id (NULL: for every account). */
+CREATE OR REPLACE FUNCTION ptimport.grant_account(role regrole, account_id bigint)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	INSERT INTO ptimport.account_access (role_name, account_id)
+	VALUES (grant_account.role::text::name, grant_account.account_id)
+	ON CONFLICT ON CONSTRAINT account_access_key DO NOTHING;
+END;
+
+COMMENT ON FUNCTION ptimport.grant_account(regrole, bigint) IS
+'lets a role act for an account (NULL: every account)';
+
+/* Takes back a grant of grant_account (NULL: the grant of every account). */
+CREATE OR REPLACE FUNCTION ptimport.revoke_account(role regrole, account_id bigint)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	DELETE FROM ptimport.account_access AS a
+	WHERE a.role_name OPERATOR(pg_catalog.=) revoke_account.role::text::name
+	  AND a.account_id IS NOT DISTINCT FROM revoke_account.account_id;
+END;
+
+COMMENT ON FUNCTION ptimport.revoke_account(regrole, bigint) IS
+'takes back a grant of grant_account';
+
+REVOKE ALL ON FUNCTION ptimport.process_next_file(bigint, bigint[]) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE ptimport.drain_inbox(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.purge() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.grant_app(regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.grant_worker(regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.grant_account(regrole, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.revoke_account(regrole, bigint) FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA ptimport FROM PUBLIC;
