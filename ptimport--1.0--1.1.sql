@@ -193,16 +193,76 @@ ALTER TABLE ptimport.import_run
 	ADD COLUMN IF NOT EXISTS column_map text[],
 	ADD COLUMN IF NOT EXISTS mode text NOT NULL DEFAULT 'upsert'
 		CHECK (mode IN ('upsert', 'insert', 'update')),
-	ADD COLUMN IF NOT EXISTS log_purged_at timestamptz;
+	ADD COLUMN IF NOT EXISTS log_purged_at timestamptz,
+	-- what the run was: an import, the undo of one, or an erasure
+	ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'import'
+		CHECK (kind IN ('import', 'revert', 'erase')),
+	ADD COLUMN IF NOT EXISTS reverts_run_id bigint,
+	ADD COLUMN IF NOT EXISTS rows_deleted bigint NOT NULL DEFAULT 0,
+	ADD COLUMN IF NOT EXISTS groups_deleted bigint NOT NULL DEFAULT 0;
+
+-- An import is undone at most once (dry runs of the undo aside).
+CREATE UNIQUE INDEX IF NOT EXISTS import_run_reverted_key
+	ON ptimport.import_run (account_id, reverts_run_id)
+	WHERE reverts_run_id IS NOT NULL AND NOT dry_run;
+
+/*
+ * What undoing an import needs, one row per import that wrote clients:
+ * the clients it inserted (with the lines they came from), for each client
+ * it updated the columns it changed as [before, after] plus the client's
+ * updated_at before and its line, and the groups it created.  written_at
+ * is the updated_at the import gave every client it wrote: a client whose
+ * updated_at differs has been changed since.  Purged with the issue log.
+ */
+CREATE TABLE IF NOT EXISTS ptimport.run_undo (
+	account_id	bigint NOT NULL,
+	run_id		bigint NOT NULL,
+	written_at	timestamptz NOT NULL,
+	inserted_ids bigint[] NOT NULL,
+	inserted_lines integer[] NOT NULL,
+	previous	jsonb NOT NULL,
+	created_group_ids bigint[] NOT NULL,
+	PRIMARY KEY (account_id, run_id),
+	FOREIGN KEY (account_id, run_id) REFERENCES ptimport.import_run (account_id, run_id)
+		ON DELETE CASCADE
+);
+
+/*
+ * The rows of a file that had problems, whole and as they were (decoded to
+ * UTF-8), and the file's header row: what failed_rows() gives back as a
+ * file to fix.  Purged with the issue log.
+ */
+CREATE TABLE IF NOT EXISTS ptimport.import_row (
+	account_id	bigint NOT NULL,
+	run_id		bigint NOT NULL,
+	line_no		integer NOT NULL,
+	kind		text NOT NULL CHECK (kind IN ('header', 'failed', 'warned')),
+	internal_id text,
+	raw			text NOT NULL,
+	PRIMARY KEY (account_id, run_id, line_no),
+	FOREIGN KEY (account_id, run_id) REFERENCES ptimport.import_run (account_id, run_id)
+		ON DELETE CASCADE
+);
+
+SELECT pg_catalog.pg_extension_config_dump('ptimport.run_undo', '');
+SELECT pg_catalog.pg_extension_config_dump('ptimport.import_row', '');
 
 -- ---------------------------------------------------------------------------
 -- Row-level security for the new tables, as for the 1.0 ones
 -- ---------------------------------------------------------------------------
 
-ALTER TABLE ptimport.account ENABLE ROW LEVEL SECURITY;
-DROP POLICY IF EXISTS account_isolation ON ptimport.account;
-CREATE POLICY account_isolation ON ptimport.account
-	USING (account_id OPERATOR(pg_catalog.=) ptimport.current_account());
+DO $$
+DECLARE
+	t	text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['account', 'run_undo', 'import_row'] LOOP
+		EXECUTE pg_catalog.format('ALTER TABLE ptimport.%I ENABLE ROW LEVEL SECURITY', t);
+		EXECUTE pg_catalog.format('DROP POLICY IF EXISTS account_isolation ON ptimport.%I', t);
+		EXECUTE pg_catalog.format('CREATE POLICY account_isolation ON ptimport.%I'
+								  ' USING (account_id OPERATOR(pg_catalog.=) ptimport.current_account())', t);
+	END LOOP;
+END
+$$;
 
 -- ---------------------------------------------------------------------------
 -- Functions
@@ -529,8 +589,9 @@ $$;
  *     processed (purge_inbox());
  *   - queued files never processed: after ptimport.log_retention_days they
  *     are marked failed and their contents deleted;
- *   - the issue log (records with their raw lines) and file names in the
- *     run log and the inbox: ptimport.log_retention_days after the run.
+ *   - the issue log (records with their raw lines), the rows kept for
+ *     failed_rows(), the undo data of revert_run() and the file names in
+ *     the run log and the inbox: ptimport.log_retention_days after the run.
  * The run's counts, the inbox row and its state stay.  Runs every time the
  * inbox is processed; a superuser may call it on its own.
  */
@@ -566,6 +627,22 @@ BEGIN
 	GET DIAGNOSTICS purged = ROW_COUNT;
 	RETURN NEXT;
 
+	item := 'rows kept for failed_rows()';
+	DELETE FROM ptimport.import_row AS i
+	USING ptimport.import_run AS r
+	WHERE r.account_id = i.account_id AND r.run_id = i.run_id
+	  AND r.finished_at <= v_expired AND r.log_purged_at IS NULL;
+	GET DIAGNOSTICS purged = ROW_COUNT;
+	RETURN NEXT;
+
+	item := 'undo data';
+	DELETE FROM ptimport.run_undo AS u
+	USING ptimport.import_run AS r
+	WHERE r.account_id = u.account_id AND r.run_id = u.run_id
+	  AND r.finished_at <= v_expired AND r.log_purged_at IS NULL;
+	GET DIAGNOSTICS purged = ROW_COUNT;
+	RETURN NEXT;
+
 	item := 'file names';
 	UPDATE ptimport.inbox SET source_name = NULL
 	WHERE source_name IS NOT NULL AND processed_at <= v_expired;
@@ -580,6 +657,253 @@ $$;
 
 COMMENT ON FUNCTION ptimport.purge() IS
 'deletes expired inbox contents, unprocessed files and the issue log, per the retention settings';
+
+-- ---------------------------------------------------------------------------
+-- Undo
+-- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION ptimport.acting_account(account_id bigint) RETURNS bigint
+AS 'MODULE_PATHNAME', 'pt_acting_account'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION ptimport.acting_account(bigint) IS
+'the account a call acts for (the argument, else ptimport.account_id), checked against ptimport.account_access';
+
+CREATE OR REPLACE FUNCTION ptimport.acting_role() RETURNS name
+AS 'MODULE_PATHNAME', 'pt_acting_role'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION ptimport.acting_role() IS
+'the role a call acts as: the session''s role outside any SECURITY DEFINER function';
+
+/*
+ * What undoing run p_run of account p_account would do to each client it
+ * inserted or updated: state 'ok' (the client is as the run left it),
+ * 'changed' (changed since: changed_columns names the columns that no
+ * longer hold what the run wrote, or is empty when only another write
+ * happened; a group the client would go back to that no longer exists
+ * counts as changed too) or 'deleted'.  columns holds [before, after] of
+ * each column the run changed, updated_at the client's updated_at before.
+ */
+CREATE OR REPLACE FUNCTION ptimport.run_changes(p_account bigint, p_run bigint)
+RETURNS TABLE (client_id bigint, line_no integer, inserted boolean, internal_id text,
+			   state text, changed_columns text[], columns jsonb, updated_at timestamptz)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH u AS (
+		SELECT * FROM ptimport.run_undo AS u
+		WHERE u.account_id = p_account AND u.run_id = p_run),
+	ch AS (
+		SELECT i.client_id, i.line_no, true AS inserted, NULL::jsonb AS columns,
+			   NULL::timestamptz AS updated_at
+		FROM u, ROWS FROM (unnest(u.inserted_ids), unnest(u.inserted_lines)) AS i(client_id, line_no)
+		UNION ALL
+		SELECT p.key::bigint, (p.value ->> 'line')::integer, false, p.value -> 'columns',
+			   (p.value ->> 'updated_at')::timestamptz
+		FROM u, jsonb_each(u.previous) AS p),
+	checked AS (
+		SELECT ch.*, c.internal_id, c.client_id IS NULL AS gone,
+			   c.updated_at IS DISTINCT FROM u.written_at AS rewritten,
+			   ARRAY(SELECT d.key FROM jsonb_each(ch.columns) AS d
+					 WHERE (to_jsonb(c) -> d.key) IS DISTINCT FROM (d.value -> 1)
+						OR (d.key = 'group_id' AND d.value -> 0 <> 'null'
+							AND NOT EXISTS (SELECT FROM ptimport.client_group AS g
+											WHERE g.account_id = p_account
+											  AND g.group_id = (d.value ->> 0)::bigint))
+					 ORDER BY d.key) AS differing
+		FROM ch CROSS JOIN u
+		LEFT JOIN ptimport.client AS c
+		  ON c.account_id = p_account AND c.client_id = ch.client_id)
+	SELECT client_id, line_no, inserted, internal_id,
+		   CASE WHEN gone THEN 'deleted'
+				WHEN rewritten OR cardinality(differing) > 0 THEN 'changed'
+				ELSE 'ok' END,
+		   CASE WHEN NOT gone THEN differing END,
+		   columns, updated_at
+	FROM checked
+$$;
+
+/*
+ * Undoes import run_id of the account: the clients it inserted are
+ * deleted, the values it overwrote are restored (with the clients'
+ * updated_at), and the groups it created that no client uses any more are
+ * deleted.  A client changed or deleted since the run is left as it is and
+ * reported, as an error record with code changed_since_run; so is a client
+ * whose old group is gone.  The undo is logged as a run of kind 'revert'
+ * (reverts_run_id = run_id) with its records, and returns them like an
+ * import.  With dry_run nothing is changed, and the records and counts are
+ * the same.  The account is locked like an import's, so two undos, or an
+ * undo and an import, take turns; a run is undone at most once.
+ */
+CREATE OR REPLACE FUNCTION ptimport.revert_run(
+	run_id		bigint,
+	dry_run		boolean DEFAULT false,
+	account_id	bigint DEFAULT NULL)
+RETURNS TABLE (
+	line_no		integer,
+	internal_id text,
+	severity	text,
+	field		text,
+	code		text,
+	message		text,
+	raw_line	text)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	v_run_id	bigint := revert_run.run_id;
+	v_dry		boolean := COALESCE(revert_run.dry_run, false);
+	v_account	bigint;
+	v_run		ptimport.import_run;
+	v_undo		ptimport.run_undo;
+	v_by		bigint;
+	v_log_id	bigint;
+	v_started	timestamptz := clock_timestamp();
+	v_total		bigint;
+	v_deleted	bigint;
+	v_restored	bigint;
+	v_conflicts bigint;
+	v_groups	bigint[];
+BEGIN
+	IF v_run_id IS NULL THEN
+		RAISE EXCEPTION 'run_id must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	v_account := ptimport.acting_account(revert_run.account_id);
+
+	-- Take turns with imports and other undos of the account.
+	INSERT INTO ptimport.account AS a (account_id) VALUES (v_account)
+	ON CONFLICT (account_id) DO NOTHING;
+	PERFORM FROM ptimport.account AS a WHERE a.account_id = v_account FOR UPDATE;
+
+	SELECT * INTO v_run FROM ptimport.import_run AS r
+	WHERE r.account_id = v_account AND r.run_id = v_run_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'run % is not a run of account %', v_run_id, v_account
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'The account''s runs are in ptimport.account_runs.';
+	END IF;
+	IF v_run.kind <> 'import' OR v_run.dry_run THEN
+		RAISE EXCEPTION 'run % did not import clients, so there is nothing to undo', v_run_id
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('It is a%s %s run.', CASE WHEN v_run.dry_run THEN ' dry' ELSE 'n' END,
+								  v_run.kind);
+	END IF;
+	SELECT r.run_id INTO v_by FROM ptimport.import_run AS r
+	WHERE r.account_id = v_account AND r.reverts_run_id = v_run_id AND NOT r.dry_run;
+	IF FOUND THEN
+		RAISE EXCEPTION 'run % was undone already, by run %', v_run_id, v_by
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	SELECT * INTO v_undo FROM ptimport.run_undo AS u
+	WHERE u.account_id = v_account AND u.run_id = v_run_id;
+	IF NOT FOUND THEN
+		IF v_run.log_purged_at IS NOT NULL THEN
+			RAISE EXCEPTION 'run % can no longer be undone', v_run_id
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  DETAIL = format('What undoing it needs was purged on %s, with the rest of the run''s log (ptimport.log_retention_days).',
+									  v_run.log_purged_at);
+		END IF;
+		RAISE EXCEPTION 'run % cannot be undone', v_run_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'It was imported before ptimport 1.1, which keeps what undoing needs.';
+	END IF;
+
+	-- The groups that no client would use any more.
+	SELECT COALESCE(array_agg(g.group_id ORDER BY g.group_id), '{}') INTO v_groups
+	FROM ptimport.client_group AS g
+	WHERE g.account_id = v_account AND g.group_id = ANY (v_undo.created_group_ids)
+	  AND NOT EXISTS (
+		SELECT FROM ptimport.client AS c
+		LEFT JOIN ptimport.run_changes(v_account, v_run_id) AS ch
+		  ON ch.client_id = c.client_id AND ch.state = 'ok'
+		WHERE c.account_id = v_account
+		  AND CASE WHEN ch.client_id IS NULL THEN c.group_id
+				   WHEN ch.inserted THEN NULL
+				   WHEN ch.columns ? 'group_id' THEN (ch.columns -> 'group_id' ->> 0)::bigint
+				   ELSE c.group_id END = g.group_id);
+
+	SELECT count(*), count(*) FILTER (WHERE ch.inserted AND ch.state = 'ok'),
+		   count(*) FILTER (WHERE NOT ch.inserted AND ch.state = 'ok'),
+		   count(*) FILTER (WHERE ch.state <> 'ok')
+	INTO v_total, v_deleted, v_restored, v_conflicts
+	FROM ptimport.run_changes(v_account, v_run_id) AS ch;
+
+	INSERT INTO ptimport.import_run AS r (account_id, source_name, dry_run, started_at,
+		finished_at, rows_total, rows_inserted, rows_updated, rows_unchanged, rows_failed,
+		rows_warned, groups_created, run_by, kind, reverts_run_id, rows_deleted, groups_deleted)
+	VALUES (v_account, v_run.source_name, v_dry, v_started, clock_timestamp(), v_total, 0,
+			v_restored, 0, v_conflicts, 0, 0, ptimport.acting_role(), 'revert', v_run_id,
+			v_deleted, cardinality(v_groups))
+	RETURNING r.run_id INTO v_log_id;
+
+	INSERT INTO ptimport.import_issue AS i (run_id, account_id, line_no, internal_id, severity,
+		field, code, message, raw_line)
+	SELECT v_log_id, v_account, ch.line_no, ch.internal_id, 'error', NULL, 'changed_since_run',
+		   CASE WHEN ch.state = 'deleted' THEN
+					format('This client was deleted after run %s, so there is nothing to undo.',
+						   v_run_id)
+				WHEN cardinality(ch.changed_columns) > 0 THEN
+					format('This client was changed after run %s (%s), so it was left as it is.',
+						   v_run_id, array_to_string(ch.changed_columns, ', '))
+				ELSE format('This client was changed after run %s, so it was left as it is.',
+							v_run_id) END,
+		   ''
+	FROM ptimport.run_changes(v_account, v_run_id) AS ch
+	WHERE ch.state <> 'ok';
+
+	IF NOT v_dry THEN
+		DELETE FROM ptimport.client AS c
+		USING ptimport.run_changes(v_account, v_run_id) AS ch
+		WHERE c.account_id = v_account AND c.client_id = ch.client_id
+		  AND ch.inserted AND ch.state = 'ok';
+
+		UPDATE ptimport.client AS c
+		SET first_name = CASE WHEN ch.columns ? 'first_name'
+							  THEN ch.columns -> 'first_name' ->> 0 ELSE c.first_name END,
+			last_name = CASE WHEN ch.columns ? 'last_name'
+							 THEN ch.columns -> 'last_name' ->> 0 ELSE c.last_name END,
+			birth_year = CASE WHEN ch.columns ? 'birth_year'
+							  THEN (ch.columns -> 'birth_year' ->> 0)::integer ELSE c.birth_year END,
+			gender = CASE WHEN ch.columns ? 'gender'
+						  THEN ch.columns -> 'gender' ->> 0 ELSE c.gender END,
+			email = CASE WHEN ch.columns ? 'email'
+						 THEN ch.columns -> 'email' ->> 0 ELSE c.email END,
+			mobile = CASE WHEN ch.columns ? 'mobile'
+						  THEN ch.columns -> 'mobile' ->> 0 ELSE c.mobile END,
+			diagnosis_code = CASE WHEN ch.columns ? 'diagnosis_code'
+								  THEN ch.columns -> 'diagnosis_code' ->> 0 ELSE c.diagnosis_code END,
+			group_id = CASE WHEN ch.columns ? 'group_id'
+							THEN (ch.columns -> 'group_id' ->> 0)::bigint ELSE c.group_id END,
+			updated_at = ch.updated_at
+		FROM ptimport.run_changes(v_account, v_run_id) AS ch
+		WHERE c.account_id = v_account AND c.client_id = ch.client_id
+		  AND NOT ch.inserted AND ch.state = 'ok';
+
+		DELETE FROM ptimport.client_group AS g
+		WHERE g.account_id = v_account AND g.group_id = ANY (v_groups);
+	END IF;
+
+	RAISE NOTICE '% run %: % deleted, % restored; % left as % changed since; % deleted',
+		CASE WHEN v_dry THEN 'would undo' ELSE 'undid' END, v_run_id,
+		v_deleted || CASE WHEN v_deleted = 1 THEN ' client' ELSE ' clients' END,
+		v_restored, v_conflicts, CASE WHEN v_conflicts = 1 THEN 'it was' ELSE 'they were' END,
+		cardinality(v_groups) || CASE WHEN cardinality(v_groups) = 1 THEN ' group' ELSE ' groups' END
+		USING DETAIL = format('The undo is logged as run_id %s in ptimport.import_run%s.', v_log_id,
+							  CASE WHEN v_dry THEN '; nothing was changed' ELSE '' END);
+
+	RETURN QUERY
+	SELECT i.line_no, i.internal_id, i.severity, i.field, i.code, i.message, i.raw_line
+	FROM ptimport.import_issue AS i
+	WHERE i.account_id = v_account AND i.run_id = v_log_id
+	ORDER BY i.line_no;
+END
+$$;
+
+COMMENT ON FUNCTION ptimport.revert_run(bigint, boolean, bigint) IS
+'undoes an import: deletes the clients it inserted, restores the values it overwrote, and reports clients changed since';
 
 -- ---------------------------------------------------------------------------
 -- Privileges
@@ -625,6 +949,7 @@ BEGIN
 	EXECUTE format('GRANT EXECUTE ON FUNCTION'
 				   ' ptimport.pt_import_clients(bytea, bigint, boolean, text, text, text, text[], text),'
 				   ' ptimport.submit(bytea, bigint, text, text, text, text[], text),'
+				   ' ptimport.revert_run(bigint, boolean, bigint),'
 				   ' ptimport.last_run_id(), ptimport.current_account()'
 				   ' TO %s', role);
 	EXECUTE format('GRANT SELECT ON ptimport.account_clients, ptimport.account_groups,'
@@ -685,6 +1010,10 @@ COMMENT ON FUNCTION ptimport.revoke_account(regrole, bigint) IS
 'takes back a grant of grant_account';
 
 REVOKE ALL ON FUNCTION ptimport.process_next_file(bigint, bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.acting_account(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.acting_role() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.run_changes(bigint, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.revert_run(bigint, boolean, bigint) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE ptimport.drain_inbox(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.purge() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.grant_app(regrole) FROM PUBLIC;

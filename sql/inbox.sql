@@ -225,8 +225,50 @@ ORDER BY i.line_no;
 RESET ptimport.account_id;
 RESET ROLE;
 
+-- drain_inbox() (a procedure, for pg_cron) commits each file on its own
+-- and takes no new file once its time budget has passed: with a budget of
+-- 0 seconds it imports exactly one file.  Each file's row then carries the
+-- id of a transaction of its own (xmin).
+SELECT ptimport.submit(convert_to('m1,Mo,May,1980,m', 'UTF8'), 460, 'm-1.csv') > 0 AS queued;
+SELECT ptimport.submit(convert_to('n1,Nu,Nay,1980,f', 'UTF8'), 461, 'n-1.csv') > 0 AS queued;
+SELECT ptimport.submit(convert_to('n2,Ny,Nay,1980,f', 'UTF8'), 461, 'n-2.csv') > 0 AS queued;
+SET ROLE regress_inbox_worker;
+CALL ptimport.drain_inbox('0 seconds');
+RESET ROLE;
+SELECT account_id, source_name, state FROM ptimport.inbox
+WHERE account_id IN (460, 461) ORDER BY file_id;
+SET ROLE regress_inbox_worker;
+CALL ptimport.drain_inbox();
+RESET ROLE;
+SELECT account_id, source_name, state FROM ptimport.inbox
+WHERE account_id IN (460, 461) ORDER BY file_id;
+SELECT count(DISTINCT xmin::text) AS transactions FROM ptimport.inbox
+WHERE account_id IN (460, 461);
+-- Like any procedure that commits, it cannot run inside a transaction
+-- block.  -- ERROR
+BEGIN;
+CALL ptimport.drain_inbox();
+ROLLBACK;
+
+-- A worker error on one account's file (here: the worker may act for
+-- account 470 only) leaves that file queued, the other accounts' files are
+-- imported and committed, and the call ends with the error, so pg_cron
+-- shows it.  -- ERROR
+CREATE ROLE regress_inbox_partial;
+SELECT ptimport.grant_worker('regress_inbox_partial');
+SELECT ptimport.revoke_account('regress_inbox_partial', NULL);
+SELECT ptimport.grant_account('regress_inbox_partial', 470);
+SELECT ptimport.submit(convert_to('p1,Pia,Poe,1980,f', 'UTF8'), 471, 'p-1.csv') > 0 AS queued;
+SELECT ptimport.submit(convert_to('o1,Oda,Orr,1980,f', 'UTF8'), 470, 'o-1.csv') > 0 AS queued;
+SET ROLE regress_inbox_partial;
+CALL ptimport.drain_inbox();
+RESET ROLE;
+SELECT account_id, source_name, state FROM ptimport.inbox
+WHERE account_id IN (470, 471) ORDER BY file_id;
+
+SELECT ptimport.revoke_account('regress_inbox_partial', 470);
 SELECT ptimport.revoke_account('regress_inbox_worker', NULL);
 DROP OWNED BY regress_inbox_public, regress_inbox_app, regress_inbox_broken,
-	regress_inbox_worker;
+	regress_inbox_worker, regress_inbox_partial;
 DROP ROLE regress_inbox_public, regress_inbox_app, regress_inbox_broken,
-	regress_inbox_worker;
+	regress_inbox_worker, regress_inbox_partial;

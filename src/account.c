@@ -27,6 +27,8 @@
 #include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(pt_current_account);
+PG_FUNCTION_INFO_V1(pt_acting_account);
+PG_FUNCTION_INFO_V1(pt_acting_role);
 
 /* Whether role $1 may act for account $2: a grant for it, or for every account. */
 static const char access_sql[] =
@@ -162,7 +164,7 @@ subject_to_rls(void)
  * DEFINER function (what SET ROLE chose, else the login role).
  */
 Oid
-pt_acting_role(void)
+pt_acting_roleid(void)
 {
 	return GetOuterUserId();
 }
@@ -171,7 +173,7 @@ pt_acting_role(void)
 static void
 check_access(int64 account_id)
 {
-	Oid			role = pt_acting_role();
+	Oid			role = pt_acting_roleid();
 
 	if (may_act_for(role, account_id))
 		return;
@@ -267,6 +269,31 @@ pt_current_account(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	check_access(account_id);
 	PG_RETURN_INT64(account_id);
+}
+
+/*
+ * acting_account(account_id bigint) returns bigint
+ *	  The account a call acts for, resolved and checked as for an import:
+ *	  the argument, else ptimport.account_id, which must agree, and the
+ *	  calling role must be allowed to act for it.  For the extension's
+ *	  functions written in SQL.
+ */
+Datum
+pt_acting_account(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(pt_resolve_account(fcinfo->args[0], PT_SQL_1_1));
+}
+
+/*
+ * acting_role() returns name
+ *	  The role a call acts as (see pt_acting_roleid), for the run log of the
+ *	  extension's SECURITY DEFINER functions written in SQL, where
+ *	  current_user is the owner.
+ */
+Datum
+pt_acting_role(PG_FUNCTION_ARGS)
+{
+	return DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(pt_acting_roleid(), false)));
 }
 
 /*

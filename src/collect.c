@@ -73,6 +73,7 @@ pt_collect_rows(PtImport *imp)
 	imp->years = palloc(imp->maxclients * sizeof(int32));
 	imp->genders = palloc(imp->maxclients * sizeof(char));
 	imp->group_ords = palloc(imp->maxclients * sizeof(int32));
+	imp->client_lines = palloc(imp->maxclients * sizeof(int32));
 	if (imp->mode != PT_MODE_UPSERT)
 		imp->client_refs = palloc(imp->maxclients * sizeof(PtClientRef));
 	imp->maxissues = 16;
@@ -152,7 +153,6 @@ collect_row(const PtCsvRow *row, void *arg)
 		{
 			PtClientRef *ref = &imp->client_refs[imp->nclients - 1];
 
-			ref->line_no = row->line_no > PG_INT32_MAX ? PG_INT32_MAX : (int32) row->line_no;
 			ref->raw_offset = row->raw_offset;
 			ref->raw_length = (uint32) Min(row->raw_length, PG_UINT32_MAX);
 			ref->warned = result.nissues > 0;
@@ -208,6 +208,7 @@ add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 		imp->years = repalloc_huge(imp->years, imp->maxclients * sizeof(int32));
 		imp->genders = repalloc_huge(imp->genders, imp->maxclients * sizeof(char));
 		imp->group_ords = repalloc_huge(imp->group_ords, imp->maxclients * sizeof(int32));
+		imp->client_lines = repalloc_huge(imp->client_lines, imp->maxclients * sizeof(int32));
 		if (imp->client_refs != NULL)
 			imp->client_refs = repalloc_huge(imp->client_refs,
 											 imp->maxclients * sizeof(PtClientRef));
@@ -215,6 +216,7 @@ add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 	imp->years[imp->nclients] = result->birth_year;
 	imp->genders[imp->nclients] = result->gender;
 	imp->group_ords[imp->nclients] = group_ord;
+	imp->client_lines[imp->nclients] = row->line_no > PG_INT32_MAX ? PG_INT32_MAX : (int32) row->line_no;
 	imp->nclients++;
 }
 
@@ -274,7 +276,7 @@ pt_refuse_client(PtImport *imp, int client, const char *internal_id)
 
 	pt_refused_issue(&issue, imp->mode == PT_MODE_INSERT);
 	out = new_issue(imp);
-	out->line_no = ref->line_no;
+	out->line_no = imp->client_lines[client];
 	out->internal_id = pstrdup(internal_id);
 	out->severity = issue.severity;
 	out->field = issue.field;

@@ -88,7 +88,7 @@ pt_submit(PG_FUNCTION_ARGS)
 		if (PG_ARGISNULL(3))
 			nulls[2] = 'n';
 		args[5] = DirectFunctionCall1(namein,
-									  CStringGetDatum(GetUserNameFromId(pt_acting_role(), false)));
+									  CStringGetDatum(GetUserNameFromId(pt_acting_roleid(), false)));
 		for (i = 4; i <= 5; i++)
 		{
 			args[i + 2] = PG_GETARG_DATUM(i);

@@ -65,7 +65,7 @@ extern bool pt_citus_loaded(void);
 /* account.c */
 extern bool pt_check_account_setting(char **newval, void **extra, GucSource source);
 extern int64 pt_resolve_account(NullableDatum arg, PtSqlVersion version);
-extern Oid	pt_acting_role(void);
+extern Oid	pt_acting_roleid(void);
 extern void pt_lock_account(int64 account_id, PtSqlVersion version);
 
 /*
@@ -108,7 +108,6 @@ typedef struct PtReadInfo
 /* Where a collected client row came from, kept when the mode may refuse it. */
 typedef struct PtClientRef
 {
-	int32		line_no;
 	uint32		raw_length;
 	size_t		raw_offset;
 	bool		warned;			/* the row has warnings */
@@ -145,6 +144,7 @@ typedef struct PtImport
 	int32	   *years;
 	char	   *genders;		/* 'm' or 'f' */
 	int32	   *group_ords;		/* 1-based index into group_names, 0: none */
+	int32	   *client_lines;	/* the line each row starts on */
 	PtClientRef *client_refs;	/* each row's origin, unless the mode is upsert */
 
 	/* the group names as spelled in the file, each once, first seen first */
@@ -160,6 +160,10 @@ typedef struct PtImport
 	PtReportedIssue *issues;
 	int			nissues;
 	int			maxissues;
+
+	/* what the writes keep for revert_run() */
+	ArrayType  *lines;			/* client_lines as an int4[] */
+	ArrayType  *created_groups; /* int8[] of the groups created */
 
 	/* outcome */
 	int64		refused;		/* valid rows the mode did not allow */

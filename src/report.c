@@ -81,7 +81,7 @@ pt_log_run_begin(PtImport *imp)
 	args[5] = Int64GetDatum(imp->rows_failed);
 	args[6] = Int64GetDatum(imp->rows_warned);
 	args[7] = DirectFunctionCall1(namein,
-								  CStringGetDatum(GetUserNameFromId(pt_acting_role(), false)));
+								  CStringGetDatum(GetUserNameFromId(pt_acting_roleid(), false)));
 	args[8] = CStringGetTextDatum(pt_mode_name(imp->mode));
 	args[9] = nullable_text(imp->read.encoding, &nulls[9]);
 	args[10] = nullable_text(imp->read.delimiter ? psprintf("%c", imp->read.delimiter) : NULL,

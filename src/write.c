@@ -50,6 +50,21 @@
 	" OR (" n ".diagnosis_code IS NOT NULL AND " n ".diagnosis_code IS DISTINCT FROM " c ".diagnosis_code)" \
 	" OR (" n ".group_id IS NOT NULL AND " n ".group_id IS DISTINCT FROM " c ".group_id))"
 
+/*
+ * The columns an update changed, as a jsonb object of [before, after]
+ * pairs: o is the client before the statement (a statement's subqueries
+ * see the table as it was when the statement began), n as written.
+ */
+#define PT_CHANGED_COLUMN(o, n, col) \
+	"'" col "', CASE WHEN " o "." col " IS DISTINCT FROM " n "." col \
+	" THEN pg_catalog.jsonb_build_array(" o "." col ", " n "." col ") END"
+#define PT_CHANGED_COLUMNS(o, n) \
+	"pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(" \
+	PT_CHANGED_COLUMN(o, n, "first_name") ", " PT_CHANGED_COLUMN(o, n, "last_name") ", " \
+	PT_CHANGED_COLUMN(o, n, "birth_year") ", " PT_CHANGED_COLUMN(o, n, "gender") ", " \
+	PT_CHANGED_COLUMN(o, n, "email") ", " PT_CHANGED_COLUMN(o, n, "mobile") ", " \
+	PT_CHANGED_COLUMN(o, n, "diagnosis_code") ", " PT_CHANGED_COLUMN(o, n, "group_id") "))"
+
 /* The values an update writes: optional ones only when given. */
 #define PT_UPDATE_SET(updated_at) \
 	"    first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name," \
@@ -100,6 +115,10 @@ static const char resolve_groups_sql[] =
  * client, 'update' no new one.  Rows that match a stored client and change
  * nothing are left out before the INSERT: ON CONFLICT DO UPDATE locks the
  * existing row even when its WHERE is false, and that lock would be a write.
+ *
+ * The same statement keeps what revert_run() needs in ptimport.run_undo,
+ * under run $13: the clients inserted, the changed columns of the clients
+ * updated, and the groups created before ($14); $15 holds each row's line.
  */
 static const char upsert_clients_sql[] =
 	PT_SOURCE_ROWS ","
@@ -115,7 +134,26 @@ static const char upsert_clients_sql[] =
 	"  ON CONFLICT (account_id, internal_id) DO UPDATE SET"
 	PT_UPDATE_SET("EXCLUDED.updated_at")
 	"  WHERE " PT_CHANGED("c", "EXCLUDED")
-	"  RETURNING c.xmax = 0 AS inserted)"
+	"  RETURNING c.client_id, c.internal_id, c.xmax = 0 AS inserted, c.first_name, c.last_name,"
+	"            c.birth_year, c.gender, c.email, c.mobile, c.diagnosis_code, c.group_id),"
+	" undo AS ("
+	"  INSERT INTO ptimport.run_undo (account_id, run_id, written_at, inserted_ids,"
+	"         inserted_lines, previous, created_group_ids)"
+	"  SELECT $1, $13, $11,"
+	"         COALESCE(pg_catalog.array_agg(w.client_id ORDER BY l.line_no)"
+	"                  FILTER (WHERE w.inserted), '{}'),"
+	"         COALESCE(pg_catalog.array_agg(l.line_no ORDER BY l.line_no)"
+	"                  FILTER (WHERE w.inserted), '{}'),"
+	"         COALESCE(pg_catalog.jsonb_object_agg(w.client_id::pg_catalog.text,"
+	"                  pg_catalog.jsonb_build_object('line', l.line_no, 'updated_at', o.updated_at,"
+	"                                                'columns', " PT_CHANGED_COLUMNS("o", "w") "))"
+	"                  FILTER (WHERE NOT w.inserted), '{}'),"
+	"         $14"
+	"  FROM written AS w"
+	"  JOIN ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($15)) AS l(internal_id, line_no)"
+	"    ON l.internal_id = w.internal_id"
+	"  LEFT JOIN ptimport.client AS o"
+	"    ON o.account_id = $1 AND o.client_id = w.client_id AND NOT w.inserted)"
 	" SELECT pg_catalog.count(*) FILTER (WHERE inserted),"
 	"        pg_catalog.count(*) FILTER (WHERE NOT inserted)"
 	" FROM written";
@@ -197,21 +235,22 @@ typedef struct PtStatements
 
 #define PT_NROWARGS 10			/* $1 .. $10: the account and the rows */
 #define PT_NARGS 12				/* and the time written, the mode */
+#define PT_NUPSERTARGS 15		/* and the run, the groups created, the lines */
 
 static const PtStatements statements_1_0 = {
 	insert_groups_1_0_sql, resolve_groups_1_0_sql, upsert_clients_1_0_sql, PT_NROWARGS
 };
 static const PtStatements statements_1_1 = {
-	insert_groups_sql, resolve_groups_sql, upsert_clients_sql, PT_NARGS
+	insert_groups_sql, resolve_groups_sql, upsert_clients_sql, PT_NUPSERTARGS
 };
 
 /* Largest number of rows whose statements get a plan made for their values. */
 #define PT_CUSTOM_PLAN_MAX_ROWS 100000
 
-static const Oid row_arg_types[PT_NARGS] = {
+static const Oid row_arg_types[PT_NUPSERTARGS] = {
 	INT8OID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
 	CHARARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
-	TIMESTAMPTZOID, TEXTOID
+	TIMESTAMPTZOID, TEXTOID, INT8OID, INT8ARRAYOID, INT4ARRAYOID
 };
 
 static const Oid group_arg_types[3] = {INT8OID, TEXTARRAYOID, TIMESTAMPTZOID};
@@ -239,12 +278,16 @@ void
 pt_write_clients(PtImport *imp)
 {
 	const PtStatements *sql = statements_of(imp->version);
-	Datum		args[PT_NARGS];
+	Datum		args[PT_NUPSERTARGS];
 
 	if (imp->nclients == 0)
 		return;
 	row_args(imp, group_ids(imp, true, &imp->groups_created), args);
 	refuse_by_mode(imp, args);
+	args[12] = Int64GetDatum(imp->run_id);
+	args[13] = PointerGetDatum(imp->created_groups ? imp->created_groups :
+							   construct_empty_array(INT8OID));
+	args[14] = PointerGetDatum(imp->lines);
 	run_statement(sql->upsert_clients, sql->upsert_nargs, row_arg_types, args,
 				  imp->nclients, false, SPI_OK_SELECT);
 	imp->inserted = result_int8(1);
@@ -319,9 +362,19 @@ group_ids(PtImport *imp, bool create, int64 *count)
 	*count = 0;
 	if (create)
 	{
+		int64	   *created;
+
 		run_statement(sql->insert_groups, imp->version == PT_SQL_1_0 ? 2 : 3,
 					  group_arg_types, args, n, false, SPI_OK_INSERT_RETURNING);
 		*count = SPI_processed;
+		imp->created_groups = pt_fixed_array(INT8OID, (int) SPI_processed, (void **) &created);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+
+			created[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+													 SPI_tuptable->tupdesc, 1, &isnull));
+		}
 	}
 
 	/* not read-only: it must see the groups the statement above created */
@@ -355,6 +408,7 @@ row_args(PtImport *imp, const int64 *spelling_ids, Datum *args)
 	int32	   *years;
 	char	   *genders;
 	int64	   *row_groups;
+	int32	   *lines;
 	int			f;
 	int			i;
 
@@ -380,6 +434,9 @@ row_args(PtImport *imp, const int64 *spelling_ids, Datum *args)
 	pfree(imp->group_ords);
 	imp->years = imp->group_ords = NULL;
 	imp->genders = NULL;
+
+	imp->lines = pt_fixed_array(INT4OID, imp->nclients, (void **) &lines);
+	memcpy(lines, imp->client_lines, imp->nclients * sizeof(int32));
 
 	args[10] = TimestampTzGetDatum(imp->written_at);
 	args[11] = CStringGetTextDatum(pt_mode_name(imp->mode));
