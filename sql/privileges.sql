@@ -27,12 +27,18 @@ SELECT role_name, account_id FROM ptimport.account_access
 WHERE role_name LIKE 'regress_ptimport_%' ORDER BY 1, 2;
 
 -- grant_app gives functions and views, and not one table privilege.
-SELECT c.relname, c.relkind,
+SELECT count(*) AS tables,
+       bool_or(has_table_privilege('regress_ptimport_app', c.oid,
+                                   'SELECT,INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER'))
+           AS any_privilege
+FROM pg_class c
+WHERE c.relnamespace = 'ptimport'::regnamespace AND c.relkind IN ('r', 'p', 'S');
+SELECT c.relname,
        has_table_privilege('regress_ptimport_app', c.oid, 'SELECT') AS sel,
        has_table_privilege('regress_ptimport_app', c.oid, 'INSERT,UPDATE,DELETE,TRUNCATE') AS write
 FROM pg_class c
-WHERE c.relnamespace = 'ptimport'::regnamespace AND c.relkind IN ('r', 'v')
-ORDER BY c.relkind, c.relname;
+WHERE c.relnamespace = 'ptimport'::regnamespace AND c.relkind = 'v'
+ORDER BY c.relname;
 
 -- PUBLIC can neither call the functions nor read anything (even with
 -- USAGE on the schema).  -- ERROR (each)
