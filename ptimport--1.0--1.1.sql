@@ -211,13 +211,15 @@ CREATE UNIQUE INDEX IF NOT EXISTS import_run_reverted_key
  * the clients it inserted (with the lines they came from), for each client
  * it updated the columns it changed as [before, after] plus the client's
  * updated_at before and its line, and the groups it created.  written_at
- * is the updated_at the import gave every client it wrote: a client whose
- * updated_at differs has been changed since.  Purged with the issue log.
+ * is the updated_at the import gave every client it wrote, written_xmin the
+ * transaction (xmin) that wrote them: a client whose updated_at or xmin
+ * differs has been written since, by anyone.  Purged with the issue log.
  */
 CREATE TABLE IF NOT EXISTS ptimport.run_undo (
 	account_id	bigint NOT NULL,
 	run_id		bigint NOT NULL,
 	written_at	timestamptz NOT NULL,
+	written_xmin xid,
 	inserted_ids bigint[] NOT NULL,
 	inserted_lines integer[] NOT NULL,
 	previous	jsonb NOT NULL,
@@ -704,7 +706,8 @@ AS $$
 		FROM u, jsonb_each(u.previous) AS p),
 	checked AS (
 		SELECT ch.*, c.internal_id, c.client_id IS NULL AS gone,
-			   c.updated_at IS DISTINCT FROM u.written_at AS rewritten,
+			   (c.updated_at IS DISTINCT FROM u.written_at
+				OR c.xmin OPERATOR(pg_catalog.<>) u.written_xmin) AS rewritten,
 			   ARRAY(SELECT d.key FROM jsonb_each(ch.columns) AS d
 					 WHERE (to_jsonb(c) -> d.key) IS DISTINCT FROM (d.value -> 1)
 						OR (d.key = 'group_id' AND d.value -> 0 <> 'null'
@@ -803,8 +806,8 @@ BEGIN
 		IF v_run.log_purged_at IS NOT NULL THEN
 			RAISE EXCEPTION 'run % can no longer be undone', v_run_id
 				USING ERRCODE = 'object_not_in_prerequisite_state',
-					  DETAIL = format('What undoing it needs was purged on %s, with the rest of the run''s log (ptimport.log_retention_days).',
-									  v_run.log_purged_at);
+					  DETAIL = format('What undoing it needs was purged with the rest of the run''s log, after ptimport.log_retention_days (%s days).',
+									  current_setting('ptimport.log_retention_days'));
 		END IF;
 		RAISE EXCEPTION 'run % cannot be undone', v_run_id
 			USING ERRCODE = 'object_not_in_prerequisite_state',

@@ -134,12 +134,13 @@ static const char upsert_clients_sql[] =
 	"  ON CONFLICT (account_id, internal_id) DO UPDATE SET"
 	PT_UPDATE_SET("EXCLUDED.updated_at")
 	"  WHERE " PT_CHANGED("c", "EXCLUDED")
-	"  RETURNING c.client_id, c.internal_id, c.xmax = 0 AS inserted, c.first_name, c.last_name,"
-	"            c.birth_year, c.gender, c.email, c.mobile, c.diagnosis_code, c.group_id),"
+	"  RETURNING c.client_id, c.internal_id, c.xmax = 0 AS inserted, c.xmin, c.first_name,"
+	"            c.last_name, c.birth_year, c.gender, c.email, c.mobile, c.diagnosis_code,"
+	"            c.group_id),"
 	" undo AS ("
-	"  INSERT INTO ptimport.run_undo (account_id, run_id, written_at, inserted_ids,"
-	"         inserted_lines, previous, created_group_ids)"
-	"  SELECT $1, $13, $11,"
+	"  INSERT INTO ptimport.run_undo (account_id, run_id, written_at, written_xmin,"
+	"         inserted_ids, inserted_lines, previous, created_group_ids)"
+	"  SELECT $1, $13, $11, (pg_catalog.array_agg(w.xmin))[1],"
 	"         COALESCE(pg_catalog.array_agg(w.client_id ORDER BY l.line_no)"
 	"                  FILTER (WHERE w.inserted), '{}'),"
 	"         COALESCE(pg_catalog.array_agg(l.line_no ORDER BY l.line_no)"
