@@ -206,23 +206,48 @@ CREATE UNIQUE INDEX IF NOT EXISTS import_run_reverted_key
 	ON ptimport.import_run (account_id, reverts_run_id)
 	WHERE reverts_run_id IS NOT NULL AND NOT dry_run;
 
+-- A client's values, as undo keeps those an import changed (NULL: unchanged).
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_type AS t
+				   WHERE t.typname OPERATOR(pg_catalog.=) 'client_values'
+					 AND t.typnamespace OPERATOR(pg_catalog.=) 'ptimport'::pg_catalog.regnamespace) THEN
+		CREATE TYPE ptimport.client_values AS (
+			first_name	text,
+			last_name	text,
+			birth_year	integer,
+			gender		text,
+			email		text,
+			mobile		text,
+			diagnosis_code text,
+			group_id	bigint);
+	END IF;
+END
+$$;
+
 /*
- * What undoing an import needs, one row per import that wrote clients:
- * the clients it inserted (with the lines they came from), for each client
- * it updated the columns it changed as [before, after] plus the client's
- * updated_at before and its line, and the groups it created.  written_at
- * is the updated_at the import gave every client it wrote, written_xmin the
- * transaction (xmin) that wrote them: a client whose updated_at or xmin
- * differs has been written since, by anyone.  Purged with the issue log.
+ * What undoing an import needs, one row per import that wrote clients, in
+ * arrays (cheap to write): the internal_ids it inserted, with the lines
+ * they came from; the clients it updated, with their lines, their updated_at
+ * before, and for the columns it changed their values before and after
+ * (the other columns NULL in both: a column changed when either is not
+ * NULL); and the groups it created.  written_at is the updated_at the
+ * import gave every client it wrote, written_xmin the transaction (xmin)
+ * that wrote them: a client whose updated_at or xmin differs has been
+ * written since, by anyone.  Purged with the issue log.
  */
 CREATE TABLE IF NOT EXISTS ptimport.run_undo (
 	account_id	bigint NOT NULL,
 	run_id		bigint NOT NULL,
 	written_at	timestamptz NOT NULL,
 	written_xmin xid,
-	inserted_ids bigint[] NOT NULL,
+	inserted_internal_ids text[] NOT NULL,
 	inserted_lines integer[] NOT NULL,
-	previous	jsonb NOT NULL,
+	updated_ids bigint[] NOT NULL,
+	updated_lines integer[] NOT NULL,
+	updated_at_before timestamptz[] NOT NULL,
+	before		ptimport.client_values[] NOT NULL,
+	after		ptimport.client_values[] NOT NULL,
 	created_group_ids bigint[] NOT NULL,
 	PRIMARY KEY (account_id, run_id),
 	FOREIGN KEY (account_id, run_id) REFERENCES ptimport.import_run (account_id, run_id)
@@ -681,15 +706,17 @@ COMMENT ON FUNCTION ptimport.acting_role() IS
 /*
  * What undoing run p_run of account p_account would do to each client it
  * inserted or updated: state 'ok' (the client is as the run left it),
- * 'changed' (changed since: changed_columns names the columns that no
- * longer hold what the run wrote, or is empty when only another write
- * happened; a group the client would go back to that no longer exists
- * counts as changed too) or 'deleted'.  columns holds [before, after] of
- * each column the run changed, updated_at the client's updated_at before.
+ * 'changed' (written since: changed_columns names the columns that no
+ * longer hold what the run wrote, and is empty when another write changed
+ * other columns only; a client whose old group no longer exists counts as
+ * changed too) or 'deleted'.  before and after hold the values the run
+ * changed (both NULL where it changed nothing), updated_at the client's
+ * updated_at before the run.
  */
 CREATE OR REPLACE FUNCTION ptimport.run_changes(p_account bigint, p_run bigint)
 RETURNS TABLE (client_id bigint, line_no integer, inserted boolean, internal_id text,
-			   state text, changed_columns text[], columns jsonb, updated_at timestamptz)
+			   state text, changed_columns text[], before ptimport.client_values,
+			   after ptimport.client_values, updated_at timestamptz)
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -697,33 +724,55 @@ AS $$
 		SELECT * FROM ptimport.run_undo AS u
 		WHERE u.account_id = p_account AND u.run_id = p_run),
 	ch AS (
-		SELECT i.client_id, i.line_no, true AS inserted, NULL::jsonb AS columns,
+		SELECT c.client_id, i.internal_id, i.line_no, true AS inserted,
+			   NULL::ptimport.client_values AS b, NULL::ptimport.client_values AS a,
 			   NULL::timestamptz AS updated_at
-		FROM u, ROWS FROM (unnest(u.inserted_ids), unnest(u.inserted_lines)) AS i(client_id, line_no)
+		FROM u, ROWS FROM (unnest(u.inserted_internal_ids), unnest(u.inserted_lines))
+				AS i(internal_id, line_no)
+		LEFT JOIN ptimport.client AS c
+		  ON c.account_id = p_account AND c.internal_id = i.internal_id
 		UNION ALL
-		SELECT p.key::bigint, (p.value ->> 'line')::integer, false, p.value -> 'columns',
-			   (p.value ->> 'updated_at')::timestamptz
-		FROM u, jsonb_each(u.previous) AS p),
+		SELECT x.client_id, NULL, x.line_no, false, x.b, x.a, x.updated_at
+		FROM u, LATERAL (SELECT * FROM unnest(u.updated_ids, u.updated_lines, u.updated_at_before)
+								 WITH ORDINALITY AS y(client_id, line_no, updated_at, n)) AS x0
+		CROSS JOIN LATERAL (SELECT x0.client_id, x0.line_no, x0.updated_at,
+								   u.before[x0.n] AS b, u.after[x0.n] AS a) AS x),
 	checked AS (
-		SELECT ch.*, c.internal_id, c.client_id IS NULL AS gone,
+		SELECT ch.*, c.client_id AS current_id, COALESCE(ch.internal_id, c.internal_id) AS id,
+			   c.client_id IS NULL AS gone,
 			   (c.updated_at IS DISTINCT FROM u.written_at
 				OR c.xmin OPERATOR(pg_catalog.<>) u.written_xmin) AS rewritten,
-			   ARRAY(SELECT d.key FROM jsonb_each(ch.columns) AS d
-					 WHERE (to_jsonb(c) -> d.key) IS DISTINCT FROM (d.value -> 1)
-						OR (d.key = 'group_id' AND d.value -> 0 <> 'null'
-							AND NOT EXISTS (SELECT FROM ptimport.client_group AS g
-											WHERE g.account_id = p_account
-											  AND g.group_id = (d.value ->> 0)::bigint))
-					 ORDER BY d.key) AS differing
+			   array_remove(ARRAY[
+				   CASE WHEN NOT inserted AND (ch.b).first_name IS DISTINCT FROM (ch.a).first_name
+							 AND c.first_name IS DISTINCT FROM (ch.a).first_name THEN 'first_name' END,
+				   CASE WHEN NOT inserted AND (ch.b).last_name IS DISTINCT FROM (ch.a).last_name
+							 AND c.last_name IS DISTINCT FROM (ch.a).last_name THEN 'last_name' END,
+				   CASE WHEN NOT inserted AND (ch.b).birth_year IS DISTINCT FROM (ch.a).birth_year
+							 AND c.birth_year IS DISTINCT FROM (ch.a).birth_year THEN 'birth_year' END,
+				   CASE WHEN NOT inserted AND (ch.b).gender IS DISTINCT FROM (ch.a).gender
+							 AND c.gender IS DISTINCT FROM (ch.a).gender THEN 'gender' END,
+				   CASE WHEN NOT inserted AND (ch.b).email IS DISTINCT FROM (ch.a).email
+							 AND c.email IS DISTINCT FROM (ch.a).email THEN 'email' END,
+				   CASE WHEN NOT inserted AND (ch.b).mobile IS DISTINCT FROM (ch.a).mobile
+							 AND c.mobile IS DISTINCT FROM (ch.a).mobile THEN 'mobile' END,
+				   CASE WHEN NOT inserted AND (ch.b).diagnosis_code IS DISTINCT FROM (ch.a).diagnosis_code
+							 AND c.diagnosis_code IS DISTINCT FROM (ch.a).diagnosis_code THEN 'diagnosis_code' END,
+				   CASE WHEN NOT inserted AND (ch.b).group_id IS DISTINCT FROM (ch.a).group_id
+							 AND (c.group_id IS DISTINCT FROM (ch.a).group_id
+								  OR ((ch.b).group_id IS NOT NULL
+									  AND NOT EXISTS (SELECT FROM ptimport.client_group AS g
+													  WHERE g.account_id = p_account
+														AND g.group_id = (ch.b).group_id)))
+						THEN 'group_id' END], NULL) AS differing
 		FROM ch CROSS JOIN u
 		LEFT JOIN ptimport.client AS c
 		  ON c.account_id = p_account AND c.client_id = ch.client_id)
-	SELECT client_id, line_no, inserted, internal_id,
+	SELECT current_id, line_no, inserted, id,
 		   CASE WHEN gone THEN 'deleted'
 				WHEN rewritten OR cardinality(differing) > 0 THEN 'changed'
 				ELSE 'ok' END,
 		   CASE WHEN NOT gone THEN differing END,
-		   columns, updated_at
+		   b, a, updated_at
 	FROM checked
 $$;
 
@@ -825,7 +874,8 @@ BEGIN
 		WHERE c.account_id = v_account
 		  AND CASE WHEN ch.client_id IS NULL THEN c.group_id
 				   WHEN ch.inserted THEN NULL
-				   WHEN ch.columns ? 'group_id' THEN (ch.columns -> 'group_id' ->> 0)::bigint
+				   WHEN (ch.before).group_id IS DISTINCT FROM (ch.after).group_id
+					   THEN (ch.before).group_id
 				   ELSE c.group_id END = g.group_id);
 
 	SELECT count(*), count(*) FILTER (WHERE ch.inserted AND ch.state = 'ok'),
@@ -864,22 +914,18 @@ BEGIN
 		  AND ch.inserted AND ch.state = 'ok';
 
 		UPDATE ptimport.client AS c
-		SET first_name = CASE WHEN ch.columns ? 'first_name'
-							  THEN ch.columns -> 'first_name' ->> 0 ELSE c.first_name END,
-			last_name = CASE WHEN ch.columns ? 'last_name'
-							 THEN ch.columns -> 'last_name' ->> 0 ELSE c.last_name END,
-			birth_year = CASE WHEN ch.columns ? 'birth_year'
-							  THEN (ch.columns -> 'birth_year' ->> 0)::integer ELSE c.birth_year END,
-			gender = CASE WHEN ch.columns ? 'gender'
-						  THEN ch.columns -> 'gender' ->> 0 ELSE c.gender END,
-			email = CASE WHEN ch.columns ? 'email'
-						 THEN ch.columns -> 'email' ->> 0 ELSE c.email END,
-			mobile = CASE WHEN ch.columns ? 'mobile'
-						  THEN ch.columns -> 'mobile' ->> 0 ELSE c.mobile END,
-			diagnosis_code = CASE WHEN ch.columns ? 'diagnosis_code'
-								  THEN ch.columns -> 'diagnosis_code' ->> 0 ELSE c.diagnosis_code END,
-			group_id = CASE WHEN ch.columns ? 'group_id'
-							THEN (ch.columns -> 'group_id' ->> 0)::bigint ELSE c.group_id END,
+		SET first_name = COALESCE((ch.before).first_name, c.first_name),
+			last_name = COALESCE((ch.before).last_name, c.last_name),
+			birth_year = COALESCE((ch.before).birth_year, c.birth_year),
+			gender = COALESCE((ch.before).gender, c.gender),
+			email = CASE WHEN (ch.before).email IS DISTINCT FROM (ch.after).email
+						 THEN (ch.before).email ELSE c.email END,
+			mobile = CASE WHEN (ch.before).mobile IS DISTINCT FROM (ch.after).mobile
+						  THEN (ch.before).mobile ELSE c.mobile END,
+			diagnosis_code = CASE WHEN (ch.before).diagnosis_code IS DISTINCT FROM (ch.after).diagnosis_code
+								  THEN (ch.before).diagnosis_code ELSE c.diagnosis_code END,
+			group_id = CASE WHEN (ch.before).group_id IS DISTINCT FROM (ch.after).group_id
+							THEN (ch.before).group_id ELSE c.group_id END,
 			updated_at = ch.updated_at
 		FROM ptimport.run_changes(v_account, v_run_id) AS ch
 		WHERE c.account_id = v_account AND c.client_id = ch.client_id

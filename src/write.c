@@ -51,19 +51,35 @@
 	" OR (" n ".group_id IS NOT NULL AND " n ".group_id IS DISTINCT FROM " c ".group_id))"
 
 /*
- * The columns an update changed, as a jsonb object of [before, after]
- * pairs: o is the client before the statement (a statement's subqueries
- * see the table as it was when the statement began), n as written.
+ * The values of the columns an update changed, before (pick PT_BEFORE: from
+ * o, the client as it was) or after (PT_AFTER: from n, the row of the
+ * file), NULL for the columns it does not change, as a
+ * ptimport.client_values.  An optional column changes only when the file
+ * gives it a value (PT_UPDATE_SET).
  */
-#define PT_CHANGED_COLUMN(o, n, col) \
-	"'" col "', CASE WHEN " o "." col " IS DISTINCT FROM " n "." col \
-	" THEN pg_catalog.jsonb_build_array(" o "." col ", " n "." col ") END"
-#define PT_CHANGED_COLUMNS(o, n) \
-	"pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(" \
-	PT_CHANGED_COLUMN(o, n, "first_name") ", " PT_CHANGED_COLUMN(o, n, "last_name") ", " \
-	PT_CHANGED_COLUMN(o, n, "birth_year") ", " PT_CHANGED_COLUMN(o, n, "gender") ", " \
-	PT_CHANGED_COLUMN(o, n, "email") ", " PT_CHANGED_COLUMN(o, n, "mobile") ", " \
-	PT_CHANGED_COLUMN(o, n, "diagnosis_code") ", " PT_CHANGED_COLUMN(o, n, "group_id") "))"
+#define PT_BEFORE(o, n, col) o "." col
+#define PT_AFTER(o, n, col) n "." col
+#define PT_CHANGED_REQUIRED(o, n, col, pick) \
+	"CASE WHEN " o "." col " IS DISTINCT FROM " n "." col " THEN " pick(o, n, col) " END"
+#define PT_CHANGED_OPTIONAL(o, n, col, pick) \
+	"CASE WHEN " n "." col " IS NOT NULL AND " o "." col " IS DISTINCT FROM " n "." col \
+	" THEN " pick(o, n, col) " END"
+#define PT_CHANGED_VALUES(o, n, pick) \
+	"ROW(" PT_CHANGED_REQUIRED(o, n, "first_name", pick) ", " \
+	PT_CHANGED_REQUIRED(o, n, "last_name", pick) ", " \
+	PT_CHANGED_REQUIRED(o, n, "birth_year", pick) ", " \
+	PT_CHANGED_REQUIRED(o, n, "gender", pick) ", " \
+	PT_CHANGED_OPTIONAL(o, n, "email", pick) ", " \
+	PT_CHANGED_OPTIONAL(o, n, "mobile", pick) ", " \
+	PT_CHANGED_OPTIONAL(o, n, "diagnosis_code", pick) ", " \
+	PT_CHANGED_OPTIONAL(o, n, "group_id", pick) ")::ptimport.client_values"
+
+/*
+ * One array of run_undo: x over the written rows for which cond holds.  The
+ * arrays of one aggregation see the rows in the same order, so they line up.
+ */
+#define PT_UNDO_ARRAY(x, cond, type) \
+	"COALESCE(pg_catalog.array_agg(" x ") FILTER (WHERE " cond "), '{}'::" type "[])"
 
 /* The values an update writes: optional ones only when given. */
 #define PT_UPDATE_SET(updated_at) \
@@ -117,44 +133,52 @@ static const char resolve_groups_sql[] =
  * existing row even when its WHERE is false, and that lock would be a write.
  *
  * The same statement keeps what revert_run() needs in ptimport.run_undo,
- * under run $13: the clients inserted, the changed columns of the clients
- * updated, and the groups created before ($14); $15 holds each row's line.
+ * under run $13, from the rows it writes (changes, read once, with each
+ * client as it was before): the internal_ids inserted, the changed columns
+ * of the clients updated, each with its line ($15), and the groups created
+ * before ($14).  An import that writes no client keeps nothing.
  */
 static const char upsert_clients_sql[] =
-	PT_SOURCE_ROWS ","
+	"WITH src AS ("
+	" SELECT pg_catalog.unnest($2) AS internal_id, pg_catalog.unnest($3) AS first_name,"
+	"        pg_catalog.unnest($4) AS last_name, pg_catalog.unnest($5) AS birth_year,"
+	"        pg_catalog.unnest($6)::pg_catalog.text AS gender, pg_catalog.unnest($7) AS email,"
+	"        pg_catalog.unnest($8) AS mobile, pg_catalog.unnest($9) AS diagnosis_code,"
+	"        NULLIF(pg_catalog.unnest($10), 0) AS group_id, pg_catalog.unnest($15) AS line_no),"
+	/* the rows to write, with the client each one changes (o) if it exists */
+	" changes AS MATERIALIZED ("
+	"  SELECT s.*, o AS o"
+	"  FROM src AS s"
+	"  LEFT JOIN ptimport.client AS o ON o.account_id = $1 AND o.internal_id = s.internal_id"
+	"  WHERE CASE WHEN o.client_id IS NULL THEN $12 <> 'update'"
+	"             ELSE $12 <> 'insert' AND " PT_CHANGED("o", "s") " END),"
 	" written AS ("
 	"  INSERT INTO ptimport.client AS c (account_id, internal_id, first_name, last_name,"
 	"         birth_year, gender, email, mobile, diagnosis_code, group_id, created_at, updated_at)"
 	"  SELECT $1, s.internal_id, s.first_name, s.last_name, s.birth_year, s.gender,"
 	"         s.email, s.mobile, s.diagnosis_code, s.group_id, $11, $11"
-	"  FROM src AS s"
-	"  LEFT JOIN ptimport.client AS o ON o.account_id = $1 AND o.internal_id = s.internal_id"
-	"  WHERE CASE WHEN o.client_id IS NULL THEN $12 <> 'update'"
-	"             ELSE $12 <> 'insert' AND " PT_CHANGED("o", "s") " END"
+	"  FROM changes AS s"
 	"  ON CONFLICT (account_id, internal_id) DO UPDATE SET"
 	PT_UPDATE_SET("EXCLUDED.updated_at")
 	"  WHERE " PT_CHANGED("c", "EXCLUDED")
-	"  RETURNING c.client_id, c.internal_id, c.xmax = 0 AS inserted, c.xmin, c.first_name,"
-	"            c.last_name, c.birth_year, c.gender, c.email, c.mobile, c.diagnosis_code,"
-	"            c.group_id),"
+	"  RETURNING c.xmax = 0 AS inserted, c.xmin),"
 	" undo AS ("
 	"  INSERT INTO ptimport.run_undo (account_id, run_id, written_at, written_xmin,"
-	"         inserted_ids, inserted_lines, previous, created_group_ids)"
-	"  SELECT $1, $13, $11, (pg_catalog.array_agg(w.xmin))[1],"
-	"         COALESCE(pg_catalog.array_agg(w.client_id ORDER BY l.line_no)"
-	"                  FILTER (WHERE w.inserted), '{}'),"
-	"         COALESCE(pg_catalog.array_agg(l.line_no ORDER BY l.line_no)"
-	"                  FILTER (WHERE w.inserted), '{}'),"
-	"         COALESCE(pg_catalog.jsonb_object_agg(w.client_id::pg_catalog.text,"
-	"                  pg_catalog.jsonb_build_object('line', l.line_no, 'updated_at', o.updated_at,"
-	"                                                'columns', " PT_CHANGED_COLUMNS("o", "w") "))"
-	"                  FILTER (WHERE NOT w.inserted), '{}'),"
+	"         inserted_internal_ids, inserted_lines, updated_ids, updated_lines,"
+	"         updated_at_before, before, after, created_group_ids)"
+	"  SELECT $1, $13, $11, (SELECT w.xmin FROM written AS w LIMIT 1),"
+	"         " PT_UNDO_ARRAY("s.internal_id", "(s.o).client_id IS NULL", "text") ","
+	"         " PT_UNDO_ARRAY("s.line_no", "(s.o).client_id IS NULL", "int4") ","
+	"         " PT_UNDO_ARRAY("(s.o).client_id", "(s.o).client_id IS NOT NULL", "int8") ","
+	"         " PT_UNDO_ARRAY("s.line_no", "(s.o).client_id IS NOT NULL", "int4") ","
+	"         " PT_UNDO_ARRAY("(s.o).updated_at", "(s.o).client_id IS NOT NULL", "timestamptz") ","
+	"         " PT_UNDO_ARRAY(PT_CHANGED_VALUES("(s.o)", "s", PT_BEFORE), "(s.o).client_id IS NOT NULL",
+								 "ptimport.client_values") ","
+	"         " PT_UNDO_ARRAY(PT_CHANGED_VALUES("(s.o)", "s", PT_AFTER), "(s.o).client_id IS NOT NULL",
+								 "ptimport.client_values") ","
 	"         $14"
-	"  FROM written AS w"
-	"  JOIN ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($15)) AS l(internal_id, line_no)"
-	"    ON l.internal_id = w.internal_id"
-	"  LEFT JOIN ptimport.client AS o"
-	"    ON o.account_id = $1 AND o.client_id = w.client_id AND NOT w.inserted)"
+	"  FROM changes AS s"
+	"  HAVING pg_catalog.count(*) > 0)"
 	" SELECT pg_catalog.count(*) FILTER (WHERE inserted),"
 	"        pg_catalog.count(*) FILTER (WHERE NOT inserted)"
 	" FROM written";
