@@ -955,6 +955,144 @@ COMMENT ON FUNCTION ptimport.revert_run(bigint, boolean, bigint) IS
 'undoes an import: deletes the clients it inserted, restores the values it overwrote, and reports clients changed since';
 
 -- ---------------------------------------------------------------------------
+-- Personal data: erasure
+-- ---------------------------------------------------------------------------
+
+/*
+ * Whether a file names a client: true when one of its rows, read as the
+ * import would read it (encoding, delimiter, columns), has that internal_id.
+ * A file that cannot be decoded is searched for the id's bytes instead.
+ */
+CREATE OR REPLACE FUNCTION ptimport.file_mentions(
+	content		bytea,
+	encoding	text,
+	delimiter	text,
+	columns		text[],
+	internal_id text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pt_file_mentions'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION ptimport.file_mentions(bytea, text, text, text[], text) IS
+'whether a client file has a row with this internal_id, read as the import reads it';
+
+/*
+ * Erases a client: deletes it, and removes what ptimport keeps of it
+ * elsewhere: its issue records (with their raw lines) and kept rows, its
+ * entries in the undo data, and the contents of inbox files that name it
+ * (a queued file among them is failed, so that it cannot bring the client
+ * back).  Logged as a run of kind 'erase' that holds no personal data.
+ * Returns how much of each it erased.
+ */
+CREATE OR REPLACE FUNCTION ptimport.erase_client(
+	account_id	bigint,
+	internal_id text,
+	OUT item	text,
+	OUT erased	bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	v_account	bigint;
+	v_id		text := erase_client.internal_id;
+	v_masked	text;
+	v_client	bigint;
+	v_now		timestamptz := clock_timestamp();
+	v_count		bigint;
+BEGIN
+	IF v_id IS NULL THEN
+		RAISE EXCEPTION 'internal_id must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	v_account := ptimport.acting_account(erase_client.account_id);
+	v_masked := ptimport.mask_internal_id(v_id);
+
+	-- Take turns with imports, so that none brings the client back meanwhile.
+	INSERT INTO ptimport.account AS a (account_id) VALUES (v_account)
+	ON CONFLICT (account_id) DO NOTHING;
+	PERFORM FROM ptimport.account AS a WHERE a.account_id = v_account FOR UPDATE;
+
+	item := 'client';
+	DELETE FROM ptimport.client AS c
+	WHERE c.account_id = v_account AND c.internal_id = v_id
+	RETURNING c.client_id INTO v_client;
+	erased := CASE WHEN v_client IS NULL THEN 0 ELSE 1 END;
+	RETURN NEXT;
+
+	item := 'issue records';
+	DELETE FROM ptimport.import_issue AS i
+	WHERE i.account_id = v_account AND i.internal_id IN (v_id, v_masked);
+	GET DIAGNOSTICS erased = ROW_COUNT;
+	RETURN NEXT;
+
+	item := 'rows kept for failed_rows()';
+	DELETE FROM ptimport.import_row AS r
+	WHERE r.account_id = v_account AND r.internal_id IN (v_id, v_masked);
+	GET DIAGNOSTICS erased = ROW_COUNT;
+	RETURN NEXT;
+
+	item := 'undo entries';
+	UPDATE ptimport.run_undo AS u
+	SET inserted_internal_ids = x.ids, inserted_lines = x.lines
+	FROM (SELECT u2.run_id, array_agg(i.id ORDER BY i.n) FILTER (WHERE i.id <> v_id) AS ids,
+				 array_agg(i.line ORDER BY i.n) FILTER (WHERE i.id <> v_id) AS lines
+		  FROM ptimport.run_undo AS u2,
+			   unnest(u2.inserted_internal_ids, u2.inserted_lines) WITH ORDINALITY AS i(id, line, n)
+		  WHERE u2.account_id = v_account AND v_id = ANY (u2.inserted_internal_ids)
+		  GROUP BY u2.run_id) AS x
+	WHERE u.account_id = v_account AND u.run_id = x.run_id;
+	GET DIAGNOSTICS erased = ROW_COUNT;
+	IF v_client IS NOT NULL THEN
+		UPDATE ptimport.run_undo AS u
+		SET updated_ids = x.ids, updated_lines = x.lines, updated_at_before = x.ats,
+			before = x.b, after = x.a
+		FROM (SELECT u2.run_id,
+					 COALESCE(array_agg(i.id ORDER BY i.n) FILTER (WHERE i.id <> v_client), '{}') AS ids,
+					 COALESCE(array_agg(i.line ORDER BY i.n) FILTER (WHERE i.id <> v_client), '{}') AS lines,
+					 COALESCE(array_agg(i.at ORDER BY i.n) FILTER (WHERE i.id <> v_client), '{}') AS ats,
+					 COALESCE(array_agg(u2.before[i.n] ORDER BY i.n) FILTER (WHERE i.id <> v_client), '{}') AS b,
+					 COALESCE(array_agg(u2.after[i.n] ORDER BY i.n) FILTER (WHERE i.id <> v_client), '{}') AS a
+			  FROM ptimport.run_undo AS u2,
+				   unnest(u2.updated_ids, u2.updated_lines, u2.updated_at_before)
+					   WITH ORDINALITY AS i(id, line, at, n)
+			  WHERE u2.account_id = v_account AND v_client = ANY (u2.updated_ids)
+			  GROUP BY u2.run_id) AS x
+		WHERE u.account_id = v_account AND u.run_id = x.run_id;
+		GET DIAGNOSTICS v_count = ROW_COUNT;
+		erased := erased + v_count;
+	END IF;
+	RETURN NEXT;
+
+	item := 'inbox files';
+	UPDATE ptimport.inbox AS i
+	SET content = NULL, content_deleted_at = v_now,
+		state = CASE WHEN i.state = 'queued' THEN 'failed' ELSE i.state END,
+		processed_at = COALESCE(i.processed_at, v_now),
+		error = CASE WHEN i.state = 'queued'
+					 THEN 'the file names a client that was erased, so it was not imported'
+					 ELSE i.error END,
+		error_hint = CASE WHEN i.state = 'queued'
+						  THEN 'Submit the file again without that client.'
+						  ELSE i.error_hint END
+	WHERE i.account_id = v_account AND i.content IS NOT NULL
+	  AND ptimport.file_mentions(i.content, i.encoding, i.delimiter, i.columns, v_id);
+	GET DIAGNOSTICS erased = ROW_COUNT;
+	RETURN NEXT;
+
+	INSERT INTO ptimport.import_run AS r (account_id, dry_run, started_at, finished_at,
+		rows_total, rows_inserted, rows_updated, rows_unchanged, rows_failed, rows_warned,
+		groups_created, run_by, kind, rows_deleted)
+	VALUES (v_account, false, v_now, clock_timestamp(), 1, 0, 0, 0, 0, 0, 0,
+			ptimport.acting_role(), 'erase', CASE WHEN v_client IS NULL THEN 0 ELSE 1 END);
+END
+$$;
+
+COMMENT ON FUNCTION ptimport.erase_client(bigint, text) IS
+'deletes a client and every trace of its personal data in ptimport''s tables';
+
+-- ---------------------------------------------------------------------------
 -- Privileges
 --
 -- Nothing is open to PUBLIC.  A superuser gives an application role what
@@ -999,6 +1137,7 @@ BEGIN
 				   ' ptimport.pt_import_clients(bytea, bigint, boolean, text, text, text, text[], text),'
 				   ' ptimport.submit(bytea, bigint, text, text, text, text[], text),'
 				   ' ptimport.revert_run(bigint, boolean, bigint),'
+				   ' ptimport.erase_client(bigint, text),'
 				   ' ptimport.last_run_id(), ptimport.current_account()'
 				   ' TO %s', role);
 	EXECUTE format('GRANT SELECT ON ptimport.account_clients, ptimport.account_groups,'
@@ -1063,6 +1202,8 @@ REVOKE ALL ON FUNCTION ptimport.acting_account(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.acting_role() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.run_changes(bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.revert_run(bigint, boolean, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.erase_client(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.file_mentions(bytea, text, text, text[], text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE ptimport.drain_inbox(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.purge() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.grant_app(regrole) FROM PUBLIC;
