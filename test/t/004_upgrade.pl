@@ -30,20 +30,6 @@ my $cafe_nfc = "Caf\x{e9}";
 my $cafe_nfd = "Cafe\x{301}";
 my $vip_wide = "\x{ff36}\x{ff29}\x{ff30}";
 
-# A string or file as SQL: a bytea literal of its UTF-8 bytes, or that
-# decoded as text.  No byte outside ASCII goes through psql.
-sub bytes_sql
-{
-	my ($s) = @_;
-	return "'\\x" . unpack('H*', encode('UTF-8', $s)) . "'::pg_catalog.bytea";
-}
-
-sub text_sql
-{
-	my ($s) = @_;
-	return 'pg_catalog.convert_from(' . bytes_sql($s) . ", 'UTF8')";
-}
-
 # The default version, from the control file that is installed.
 my $sharedir = `pg_config --sharedir`;
 chomp $sharedir;
@@ -89,7 +75,7 @@ sub import_1_0
 	my ($csv, $account, $name, $dry_run) = @_;
 	my ($out, $err) = run(
 		"SELECT line_no, code FROM ptimport.pt_import_clients("
-		  . bytes_sql($csv) . ", $account, "
+		  . sql_bytes($csv) . ", $account, "
 		  . ($dry_run ? 'true' : 'false')
 		  . ", 'UTF8', '$name')");
 	return ($err, $out);
@@ -120,12 +106,12 @@ for my $case ([ $cafe_nfd, 'A6' ], [ $vip_wide, 'A7' ])
 	my ($name, $client) = @$case;
 	run(qq{
 INSERT INTO ptimport.client_group (account_id, name)
-SELECT $acc1, @{[ text_sql($name) ]}
+SELECT $acc1, @{[ sql_text($name) ]}
 WHERE NOT EXISTS (SELECT FROM ptimport.client_group
-				  WHERE account_id = $acc1 AND name = @{[ text_sql($name) ]});
+				  WHERE account_id = $acc1 AND name = @{[ sql_text($name) ]});
 UPDATE ptimport.client
 SET group_id = (SELECT group_id FROM ptimport.client_group
-				WHERE account_id = $acc1 AND name = @{[ text_sql($name) ]})
+				WHERE account_id = $acc1 AND name = @{[ sql_text($name) ]})
 WHERE account_id = $acc1 AND internal_id = '$client'});
 }
 
@@ -151,7 +137,7 @@ GRANT SELECT ON ptimport.inbox_status TO regress_practice_app;
 (undef, $notice) = run(
 	"SET ROLE regress_practice_app; SET ptimport.account_id = $acc2;\n"
 	  . "SELECT count(*) FROM ptimport.pt_import_clients("
-	  . bytes_sql("B2,Jon,Kim,1988,m,jon\@example.org\nB3,Kay,Kim,1960,f,,,,Team\n")
+	  . sql_bytes("B2,Jon,Kim,1988,m,jon\@example.org\nB3,Kay,Kim,1960,f,,,,Team\n")
 	  . ", source_name => 'b3.csv')");
 like($notice, qr/imported 2 of 2 rows: 1 inserted, 1 updated, 0 unchanged; 0 rows skipped; 1 group created/,
 	'1.0: the application role imports for its account');
@@ -160,20 +146,20 @@ like($notice, qr/imported 2 of 2 rows: 1 inserted, 1 updated, 0 unchanged; 0 row
 # (contents kept), queued, and a 'processing' row as a worker holds it
 # inside its transaction (inserted directly: the table allows it).
 run(
-	"SELECT ptimport.submit(" . bytes_sql("B4,Lu,Kim,1970,m\n") . ", $acc2, 'c.csv');\n"
+	"SELECT ptimport.submit(" . sql_bytes("B4,Lu,Kim,1970,m\n") . ", $acc2, 'c.csv');\n"
 	  . "SELECT ptimport.submit('\\x41312c416e6e2c4cff'::bytea, $acc1, 'bad.csv');\n"
 	  . "SELECT ptimport.process_inbox();\n"
 	  . "SET ptimport.inbox_retention_days = 0;\n"
 	  . "SELECT ptimport.purge_inbox();\n"
 	  . "RESET ptimport.inbox_retention_days;\n"
-	  . "SELECT ptimport.submit(" . bytes_sql("B5,Mo,Kim,1971,f\n") . ", $acc2, 'd.csv');\n"
+	  . "SELECT ptimport.submit(" . sql_bytes("B5,Mo,Kim,1971,f\n") . ", $acc2, 'd.csv');\n"
 	  . "SELECT ptimport.process_inbox();\n"
 	  . "SELECT ptimport.submit("
-	  . bytes_sql("A1,Anna,Lee,1980,f\nA9,Ivo,Lee,1986,m,,,,Team\n")
+	  . sql_bytes("A1,Anna,Lee,1980,f\nA9,Ivo,Lee,1986,m,,,,Team\n")
 	  . ", $acc1, 'queued.csv');\n"
 	  . "INSERT INTO ptimport.inbox (account_id, source_name, size_bytes, content, state)\n"
 	  . "VALUES ($acc2, 'stuck.csv', 17, "
-	  . bytes_sql("B6,Ny,Kim,1972,m\n")
+	  . sql_bytes("B6,Ny,Kim,1972,m\n")
 	  . ", 'processing');\n");
 is( $node->safe_psql(
 		'upgraded', q{
@@ -196,8 +182,8 @@ for my $case ([ $cafe_nfd, $cafe_nfc ], [ $vip_wide, 'VIP' ])
 		'upgraded', qq{
 SELECT m.group_id, k.group_id
 FROM ptimport.client_group AS m, ptimport.client_group AS k
-WHERE m.account_id = $acc1 AND m.name = @{[ text_sql($case->[0]) ]}
-  AND k.account_id = $acc1 AND k.name = @{[ text_sql($case->[1]) ]}});
+WHERE m.account_id = $acc1 AND m.name = @{[ sql_text($case->[0]) ]}
+  AND k.account_id = $acc1 AND k.name = @{[ sql_text($case->[1]) ]}});
 	ok(defined $into && $into < $from, "group $from has an older equal group, $into");
 	$merge_into{$from} = $into;
 }
@@ -274,7 +260,7 @@ rows_equal(table_rows($node, 'upgraded'), $rows_updated,
 # finds the old groups case-insensitively and in any normal form.
 ($out, $err) = run(
 	"SELECT count(*) FROM ptimport.pt_import_clients("
-	  . bytes_sql("A1,Anne,Lee,1980,f,,,,vip\nA10,Kai,Lee,1991,m,,,,$cafe_nfd\n")
+	  . sql_bytes("A1,Anne,Lee,1980,f,,,,vip\nA10,Kai,Lee,1991,m,,,,$cafe_nfd\n")
 	  . ", $acc1, source_name => 'new.csv', mode => 'upsert');\n"
 	  . "SELECT rows_inserted, rows_updated, groups_created FROM ptimport.import_run\n"
 	  . "WHERE account_id = $acc1 AND run_id = ptimport.last_run_id();");
@@ -298,7 +284,7 @@ WHERE i.source_name IN ('queued.csv', 'stuck.csv')}),
 	'queued.csv done 1 1, stuck.csv processing',
 	'drain_inbox imports the file queued under 1.0');
 $node->safe_psql('upgraded',
-	"SELECT ptimport.submit(" . bytes_sql("A11,Lia,Lee,1992,f\n") . ", $acc1, 'late.csv')");
+	"SELECT ptimport.submit(" . sql_bytes("A11,Lia,Lee,1992,f\n") . ", $acc1, 'late.csv')");
 is($node->safe_psql('upgraded', 'SELECT ptimport.process_inbox()'),
 	'1', 'process_inbox imports a file submitted after the update');
 

@@ -9,6 +9,7 @@ package PtImportTest;
 use strict;
 use warnings;
 
+use Encode qw(encode);
 use Exporter 'import';
 use File::Basename qw(dirname);
 use JSON::PP;
@@ -18,7 +19,7 @@ use Test::More;
 use Time::HiRes qw(time usleep);
 
 our @EXPORT = qw(client_file small_file start_node load_files written
-  import_sql bg_query bg_safe wait_until
+  import_sql bg_query bg_safe wait_until sql_bytes sql_text
   catalog catalogs_equal table_columns table_rows rows_equal);
 
 # The catalog query, next to this module.
@@ -107,6 +108,20 @@ sub import_sql
 
 	return "SELECT $columns FROM ptimport.pt_import_clients("
 	  . "(SELECT data FROM public.test_file WHERE name = '$file'), $account$dry)";
+}
+
+# A Perl string as SQL: a bytea literal of its UTF-8 bytes, or that decoded
+# as text.  No byte outside ASCII goes through psql, whatever its encoding.
+sub sql_bytes
+{
+	my ($s) = @_;
+	return "'\\x" . unpack('H*', encode('UTF-8', $s)) . "'::pg_catalog.bytea";
+}
+
+sub sql_text
+{
+	my ($s) = @_;
+	return 'pg_catalog.convert_from(' . sql_bytes($s) . ", 'UTF8')";
 }
 
 # Runs $sql in a background session; returns stdout, stderr and seconds.
