@@ -18,11 +18,19 @@ REGRESS_OPTS = --inputdir=. --encoding=UTF8
 ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso --encoding=UTF8
 
+# TAP tests (PostgreSQL::Test::Cluster) in test/t, sharing test/t/PtImportTest.pm.
+# They make their own clusters with the installation's initdb (not as root).
+TAP_TESTS = 1
+PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+
 EXTRA_CLEAN = results/ regression.diffs regression.out log/ tmp_check/ output_iso/
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# (After PGXS, which sets PROVE_FLAGS empty.)
+PROVE_FLAGS = -I test/t --timer
 
 # PGXS tracks no header dependencies: every object depends on every header.
 $(OBJS): $(wildcard src/*.h)

@@ -111,7 +111,17 @@ ALTER TABLE ptimport.client_group DROP CONSTRAINT IF EXISTS client_group_account
 
 -- Group names are unique per account under the group_name collation.
 DROP INDEX IF EXISTS ptimport.client_group_account_name_key;
-ALTER TABLE ptimport.client_group ALTER COLUMN name TYPE text COLLATE ptimport.group_name;
+-- (Once: when the script runs again, the views below depend on the column.)
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a
+				   WHERE a.attrelid OPERATOR(pg_catalog.=) 'ptimport.client_group'::pg_catalog.regclass
+					 AND a.attname OPERATOR(pg_catalog.=) 'name'
+					 AND a.attcollation OPERATOR(pg_catalog.=) 'ptimport.group_name'::pg_catalog.regcollation) THEN
+		ALTER TABLE ptimport.client_group ALTER COLUMN name TYPE text COLLATE ptimport.group_name;
+	END IF;
+END
+$$;
 CREATE UNIQUE INDEX IF NOT EXISTS client_group_name_key ON ptimport.client_group (account_id, name);
 
 -- The primary keys serve these lookups now.

@@ -5,18 +5,20 @@
 # is dropped at the end.
 #
 # Usage: test/demo.sh     (as root, or a user with sudo)
+#   PG_CONFIG picks the PostgreSQL installation (default: the system's 15).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 
 test/install-deps.sh
 sudo_cmd=()
 [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
-make -s
-"${sudo_cmd[@]}" make -s install >/dev/null
+make -s PG_CONFIG="$PG_CONFIG"
+"${sudo_cmd[@]}" make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 
 # Inside the throwaway cluster: the file is read client-side by psql and sent
 # as a bytea parameter, as an application would.
-"${sudo_cmd[@]}" pg_virtualenv -v 15 -i "--encoding=UTF8 --locale=C.UTF-8" bash -c '
+test/with-server.sh bash -c '
 set -euo pipefail
 psql -X -q -v ON_ERROR_STOP=1 <<SQL
 CREATE EXTENSION ptimport;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Installs, from Debian's archive, everything ptimport needs to build, demo
-# and test on Debian 12: PostgreSQL 15 with server headers, libcsv,
-# pg_cron, IPC::Run for the TAP tests and clang for the fuzzer.
+# and test on Debian 12: PostgreSQL 15 with server headers (and PGXS's TAP
+# test modules), libcsv, ICU, libidn2 and uchardet, pg_cron, IPC::Run for
+# the TAP tests and clang for the fuzzer.
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,10 @@ packages=(
     postgresql-common
     postgresql-15-cron
     libcsv-dev
+    libicu-dev
+    libidn2-dev
+    libuchardet-dev
+    pkg-config
     libipc-run-perl
     clang
     libclang-rt-14-dev

@@ -8,19 +8,20 @@
 # succeeded.  Exits non-zero with a message saying what was wrong.
 #
 # Usage: test/cron/run.sh   (ptimport installed; root or the postgres user)
+#   PG_CONFIG picks the PostgreSQL installation (default: the system's 15).
 set -euo pipefail
 
 if [ -z "${PTIMPORT_CRON_CLUSTER:-}" ]; then
-    if [ ! -f /usr/share/postgresql/15/extension/pg_cron.control ]; then
+    pg_config=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+    if [ ! -f "$("$pg_config" --sharedir)/extension/pg_cron.control" ]; then
         echo "cron test: pg_cron is not installed (apt-get install postgresql-15-cron)" >&2
         exit 1
     fi
     # Re-run this script inside its own cluster, configured as the README says.
-    exec env PTIMPORT_CRON_CLUSTER=1 pg_virtualenv -t -v 15 \
-        -i "--encoding=UTF8 --locale=C.UTF-8" \
-        -o "shared_preload_libraries=pg_cron" \
-        -o "cron.database_name=practice" \
-        -o "cron.use_background_workers=on" \
+    exec env PTIMPORT_CRON_CLUSTER=1 "$(dirname "$0")/../with-server.sh" \
+        -o "shared_preload_libraries = 'pg_cron'" \
+        -o "cron.database_name = 'practice'" \
+        -o "cron.use_background_workers = on" \
         "$0" "$@"
 fi
 
@@ -45,7 +46,7 @@ q() {
 # pg_cron's launcher connects to cron.database_name when the server starts:
 # create the database, then restart (as after editing postgresql.conf).
 createdb practice
-pg_ctlcluster 15 regress restart
+pg_ctl restart -D "$PGDATA" -w -s -l "$PGLOG" >/dev/null
 for _ in $(seq 1 30); do
     pg_isready -q -d practice && break
     sleep 1

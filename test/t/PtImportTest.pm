@@ -1,19 +1,29 @@
 # PtImportTest.pm
 #   What the TAP tests in test/t share: the client files they import, a
 #   UTF-8 cluster with ptimport and the files loaded, the SQL of an import
-#   and of its outcome, and helpers for BackgroundPsql sessions.
+#   and of its outcome, helpers for BackgroundPsql sessions, and the
+#   comparisons of catalogs and table contents that the upgrade, dump and
+#   replica tests make.
 package PtImportTest;
 
 use strict;
 use warnings;
 
+use Encode qw(encode);
 use Exporter 'import';
+use File::Basename qw(dirname);
+use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use Test::More;
 use Time::HiRes qw(time usleep);
 
 our @EXPORT = qw(client_file small_file start_node load_files written
-  import_sql bg_query bg_safe wait_until);
+  import_sql bg_query bg_safe wait_until sql_bytes sql_text
+  catalog catalogs_equal table_columns table_rows rows_equal);
+
+# The catalog query, next to this module.
+my $catalog_sql = dirname(__FILE__) . '/catalog.sql';
 
 # A deterministic client file of $n valid rows in 20 groups; with $tag the
 # first names carry it and every tenth row's email is invalid (a warning).
@@ -100,6 +110,20 @@ sub import_sql
 	  . "(SELECT data FROM public.test_file WHERE name = '$file'), $account$dry)";
 }
 
+# A Perl string as SQL: a bytea literal of its UTF-8 bytes, or that decoded
+# as text.  No byte outside ASCII goes through psql, whatever its encoding.
+sub sql_bytes
+{
+	my ($s) = @_;
+	return "'\\x" . unpack('H*', encode('UTF-8', $s)) . "'::pg_catalog.bytea";
+}
+
+sub sql_text
+{
+	my ($s) = @_;
+	return 'pg_catalog.convert_from(' . sql_bytes($s) . ", 'UTF8')";
+}
+
 # Runs $sql in a background session; returns stdout, stderr and seconds.
 # BackgroundPsql keeps stderr across queries, so it is emptied first.
 sub bg_query
@@ -132,6 +156,103 @@ sub wait_until
 		usleep(10_000);
 	}
 	return 0;
+}
+
+# ---- Comparing databases ----
+
+# Everything the catalog says about ptimport in database $db of $node, as
+# the sorted lines of test/t/catalog.sql.
+sub catalog
+{
+	my ($node, $db) = @_;
+	return [ split /\n/, $node->safe_psql($db, slurp_file($catalog_sql)) ];
+}
+
+# Passes when the catalogs $got and $want (from catalog()) are equal; when
+# they are not, shows the lines only one of them has.
+sub catalogs_equal
+{
+	my ($got, $want, $name) = @_;
+	my %in_got = map { $_ => 1 } @$got;
+	my %in_want = map { $_ => 1 } @$want;
+	my @missing = grep { !$in_got{$_} } @$want;
+	my @extra = grep { !$in_want{$_} } @$got;
+
+	my $ok = ok(@$got > 0 && !@missing && !@extra, $name);
+	diag(join("\n", 'only in the expected catalog:', map { "  $_" } @missing)) if @missing;
+	diag(join("\n", 'only in the catalog checked:', map { "  $_" } @extra)) if @extra;
+	return $ok;
+}
+
+# The columns of every table in schema ptimport of database $db, as
+# { table => [ column, ... ] } with quoted names, in column order.
+sub table_columns
+{
+	my ($node, $db) = @_;
+	my %columns;
+
+	for my $line (split /\n/, $node->safe_psql($db, q{
+SELECT pg_catalog.quote_ident(c.relname),
+	   pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ',' ORDER BY a.attnum)
+FROM pg_catalog.pg_class AS c
+JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.relnamespace = 'ptimport'::pg_catalog.regnamespace AND c.relkind IN ('r', 'p')
+GROUP BY c.relname}))
+	{
+		my ($table, $list) = split /\|/, $line;
+		$columns{$table} = [ split /,/, $list ];
+	}
+	return \%columns;
+}
+
+# Every row of every table in schema ptimport of database $db, as
+# { table => [ row, ... ] }, each row a hash of column => value (JSON
+# values), sorted.  With $columns ({ table => [ column, ... ] }, as from
+# table_columns), only those tables and columns are read.
+sub table_rows
+{
+	my ($node, $db, $columns) = @_;
+	my $json = JSON::PP->new->canonical;
+	my %rows;
+
+	$columns //= table_columns($node, $db);
+	for my $table (sort keys %$columns)
+	{
+		my $list = join ', ', @{ $columns->{$table} };
+		my $out = $node->safe_psql($db,
+			"SELECT pg_catalog.to_jsonb(r)::text FROM (SELECT $list FROM ptimport.$table) AS r");
+		$rows{$table} =
+		  [ map { $json->decode($_) } split /\n/, $out ];
+	}
+	return \%rows;
+}
+
+# Passes when the tables' rows $got and $want (from table_rows) are the
+# same, whatever their order; when they are not, shows per table the rows
+# only one of them has.
+sub rows_equal
+{
+	my ($got, $want, $name) = @_;
+	my $json = JSON::PP->new->canonical;
+	my @diffs;
+
+	for my $table (sort keys %{ { %$got, %$want } })
+	{
+		my %count;
+		$count{ $json->encode($_) }++ for @{ $want->{$table} // [] };
+		$count{ $json->encode($_) }-- for @{ $got->{$table} // [] };
+		for my $row (sort keys %count)
+		{
+			next if $count{$row} == 0;
+			push @diffs, sprintf('%s: %s %s', $table,
+				$count{$row} > 0 ? 'missing' : 'unexpected', $row);
+		}
+		push @diffs, "$table: not in the rows checked" unless exists $got->{$table};
+		push @diffs, "$table: not expected" unless exists $want->{$table};
+	}
+	my $ok = ok(!@diffs, $name);
+	diag(join("\n", @diffs)) if @diffs;
+	return $ok;
 }
 
 1;
