@@ -986,6 +986,15 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION ptimport.file_mentions(bytea, text, text, text[], text) IS
 'whether a client file has a row with this internal_id, read as the import reads it';
 
+/* An internal_id as the issue log keeps it: masked if it looks like a national id. */
+CREATE OR REPLACE FUNCTION ptimport.mask_internal_id(internal_id text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pt_mask_internal_id'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION ptimport.mask_internal_id(text) IS
+'an internal_id as the issue log keeps it: masked when it looks like an NHS or social security number';
+
 /*
  * Erases a client: deletes it, and removes what ptimport keeps of it
  * elsewhere: its issue records (with their raw lines) and kept rows, its
@@ -1046,8 +1055,9 @@ BEGIN
 	item := 'undo entries';
 	UPDATE ptimport.run_undo AS u
 	SET inserted_internal_ids = x.ids, inserted_lines = x.lines
-	FROM (SELECT u2.run_id, array_agg(i.id ORDER BY i.n) FILTER (WHERE i.id <> v_id) AS ids,
-				 array_agg(i.line ORDER BY i.n) FILTER (WHERE i.id <> v_id) AS lines
+	FROM (SELECT u2.run_id,
+				 COALESCE(array_agg(i.id ORDER BY i.n) FILTER (WHERE i.id <> v_id), '{}') AS ids,
+				 COALESCE(array_agg(i.line ORDER BY i.n) FILTER (WHERE i.id <> v_id), '{}') AS lines
 		  FROM ptimport.run_undo AS u2,
 			   unnest(u2.inserted_internal_ids, u2.inserted_lines) WITH ORDINALITY AS i(id, line, n)
 		  WHERE u2.account_id = v_account AND v_id = ANY (u2.inserted_internal_ids)
@@ -1214,6 +1224,7 @@ REVOKE ALL ON FUNCTION ptimport.run_changes(bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.revert_run(bigint, boolean, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.erase_client(bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.file_mentions(bytea, text, text, text[], text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.mask_internal_id(text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE ptimport.drain_inbox(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.purge() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.grant_app(regrole) FROM PUBLIC;

@@ -7,6 +7,8 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS ptimport;
 RESET client_min_messages;
 \set VERBOSITY terse
+-- File ids appear in messages: start them at a known number.
+SELECT setval(pg_get_serial_sequence('ptimport.inbox', 'file_id'), 4000, false) IS NOT NULL AS set;
 
 -- The outcome of an account's files, labelled by source_name.
 CREATE FUNCTION pg_temp.outcome(acct bigint)

@@ -5,6 +5,8 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS ptimport;
 RESET client_min_messages;
 \set VERBOSITY terse
+-- Run ids appear in messages: start them at a known number.
+SELECT setval(pg_get_serial_sequence('ptimport.import_run', 'run_id'), 14000, false) IS NOT NULL AS set;
 
 -- The account's clients and groups, whole, for comparing before and after.
 CREATE FUNCTION pg_temp.state(acct bigint) RETURNS text LANGUAGE sql AS $$

@@ -53,8 +53,6 @@ static void add_issues(PtImport *imp, const PtCsvRow *row, const PtRowResult *re
 static PtReportedIssue *new_issue(PtImport *imp);
 static char *db_text(const char *s, size_t len, size_t *out_len);
 static char *clipped(const char *s, size_t len, size_t max);
-static void *reader_realloc(void *ptr, size_t size);
-static void reader_free(void *ptr);
 static bool seen_lookup(PtImport *imp, pt_seen_hash *seen, const char *key, int64 *value);
 
 /* Reads every row of imp->data; raises the whole-file errors. */
@@ -90,7 +88,7 @@ pt_collect_rows(PtImport *imp)
 								   &imp->seen_keys);
 	imp->spellings = pt_seen_create(imp->lookup_cxt, 64, &imp->seen_keys);
 
-	pt_csv_begin(&reader, imp->data, imp->len, reader_realloc, reader_free,
+	pt_csv_begin(&reader, imp->data, imp->len, pt_reader_realloc, pt_reader_free,
 				 collect_row, imp);
 	do
 	{
@@ -346,16 +344,16 @@ clipped(const char *s, size_t len, size_t max)
 }
 
 /* libcsv's allocator: realloc(NULL, n) must allocate, so map it to palloc. */
-static void *
-reader_realloc(void *ptr, size_t size)
+void *
+pt_reader_realloc(void *ptr, size_t size)
 {
 	if (ptr == NULL)
 		return MemoryContextAllocHuge(CurrentMemoryContext, size);
 	return repalloc_huge(ptr, size);
 }
 
-static void
-reader_free(void *ptr)
+void
+pt_reader_free(void *ptr)
 {
 	if (ptr != NULL)
 		pfree(ptr);

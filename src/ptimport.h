@@ -184,6 +184,8 @@ extern void pt_decode_input(PtImport *imp, bytea *raw, const char *encoding);
 extern void pt_collect_rows(PtImport *imp);
 extern void pt_refuse_client(PtImport *imp, int client, const char *internal_id);
 extern void pt_sort_issues(PtImport *imp);
+extern void *pt_reader_realloc(void *ptr, size_t size);
+extern void pt_reader_free(void *ptr);
 
 /* column.c */
 extern void pt_column_init(PtTextColumn *col);

@@ -454,6 +454,20 @@ pt_looks_like_national_id(const char *s, size_t len)
 	return false;
 }
 
+/*
+ * Writes into out (len + 1 bytes) the form of a national identity number
+ * that the issue log keeps: every character but the last three as '*'.
+ */
+void
+pt_mask_national_id(const char *s, size_t len, char *out)
+{
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		out[i] = i + 3 < len ? '*' : s[i];
+	out[len] = '\0';
+}
+
 /* A year field of words, not digits, in a first row: a header, not a typo. */
 static bool
 looks_like_header(const char *s, size_t len)

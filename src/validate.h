@@ -93,5 +93,6 @@ extern const char *pt_severity_name(PtSeverity severity);
 extern bool pt_valid_email(const char *s, size_t len);
 extern bool pt_valid_mobile(const char *s, size_t len);
 extern bool pt_looks_like_national_id(const char *s, size_t len);
+extern void pt_mask_national_id(const char *s, size_t len, char *out);
 
 #endif							/* PTIMPORT_VALIDATE_H */
