@@ -11,6 +11,7 @@
  * IF EXISTS or created OR REPLACE.
  */
 
+-- Requirements (make copies this block to the top of ptimport--1.1.sql)
 -- A database in SQL_ASCII cannot hold text in a known encoding.
 DO $$
 BEGIN
@@ -22,6 +23,7 @@ BEGIN
 	END IF;
 END
 $$;
+-- End of requirements
 
 -- ---------------------------------------------------------------------------
 -- Group names: one ICU collation decides which names are the same group
@@ -1131,16 +1133,16 @@ DECLARE
 	r	record;
 BEGIN
 	FOR r IN
-		SELECT DISTINCT c.oid::pg_catalog.regclass AS tab, a.grantee::pg_catalog.regrole AS grantee
+		SELECT DISTINCT c.relname AS tab, a.grantee::pg_catalog.regrole AS grantee
 		FROM pg_catalog.pg_class AS c, pg_catalog.aclexplode(c.relacl) AS a
 		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'ptimport'::pg_catalog.regnamespace
 		  AND c.relkind IN ('r', 'S')
 		  AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
 		  AND a.grantee OPERATOR(pg_catalog.<>) 0
 	LOOP
-		EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %s', r.tab, r.grantee);
-		RAISE WARNING 'revoked the privileges of role % on %', r.grantee, r.tab
-			USING HINT = 'Application roles read through views now: run SELECT ptimport.grant_app(''role'').';
+		EXECUTE pg_catalog.format('REVOKE ALL ON ptimport.%I FROM %s', r.tab, r.grantee);
+		RAISE WARNING 'revoked the privileges of role % on ptimport.%', r.grantee, r.tab
+			USING HINT = 'In 1.1 only ptimport''s functions write its tables: give an application role what it needs with SELECT ptimport.grant_app(''role'') and ptimport.grant_account(''role'', account), the inbox worker with SELECT ptimport.grant_worker(''role'').';
 	END LOOP;
 END
 $$;

@@ -10,6 +10,8 @@
 #include "ptimport.h"
 
 #include "access/detoast.h"
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type_d.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -74,6 +76,8 @@ pt_submit(PG_FUNCTION_ARGS)
 	if (version >= PT_SQL_1_1)
 		pt_parse_mode(fcinfo->args[6]);
 	pt_check_size(PG_GETARG_DATUM(0));
+	if (RecoveryInProgress() || XactReadOnly)
+		pt_refuse_read_only("queue a file");
 
 	memset(nulls, ' ', sizeof(nulls));
 	args[0] = Int64GetDatum(account_id);

@@ -105,7 +105,14 @@ pt_import_clients(PG_FUNCTION_ARGS)
 	/* The result set is made first, so a wrong calling context fails early. */
 	InitMaterializedSRF(fcinfo, 0);
 	if (((ReturnSetInfo *) fcinfo->resultinfo)->setDesc->natts != PT_RESULT_NATTS)
-		pt_declaration_mismatch(fcinfo);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the SQL declaration of %s does not match the ptimport library",
+						get_func_name(fcinfo->flinfo->fn_oid)),
+				 errdetail("The library returns %d result columns; this declaration has %d.",
+						   PT_RESULT_NATTS,
+						   ((ReturnSetInfo *) fcinfo->resultinfo)->setDesc->natts),
+				 errhint("Run ALTER EXTENSION ptimport UPDATE.")));
 
 	memset(&imp, 0, sizeof(imp));
 	imp.version = version;
@@ -119,6 +126,8 @@ pt_import_clients(PG_FUNCTION_ARGS)
 	imp.this_year = current_year();
 	/* a dry run also runs on a standby, where nothing can be logged */
 	imp.logged = !RecoveryInProgress() && !XactReadOnly;
+	if (!imp.logged && !imp.dry_run)
+		pt_refuse_read_only("import");
 
 	imp.cxt = AllocSetContextCreate(CurrentMemoryContext, "ptimport import",
 									ALLOCSET_DEFAULT_SIZES);
@@ -162,6 +171,18 @@ pt_sql_version(FunctionCallInfo fcinfo, int nargs_1_0, int nargs_1_1)
 		return PT_SQL_1_0;
 	pt_declaration_mismatch(fcinfo);
 	return PT_SQL_1_1;			/* keep the compiler quiet */
+}
+
+/* Refuses to write on a standby or in a read-only transaction, saying why. */
+void
+pt_refuse_read_only(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+			 errmsg("cannot %s on a read-only server or in a read-only transaction", what),
+			 errdetail(RecoveryInProgress() ? "The server is a standby." :
+					   "The transaction is read-only."),
+			 errhint("Import on the primary, or pass dry_run => true to check the file here.")));
 }
 
 /* Raises the error for a declaration that does not match this library. */

@@ -58,6 +58,7 @@ extern int	pt_log_retention_days;
 extern int64 pt_latest_run_id;
 extern PtSqlVersion pt_sql_version(FunctionCallInfo fcinfo, int nargs_1_0, int nargs_1_1);
 extern void pt_declaration_mismatch(FunctionCallInfo fcinfo) pg_attribute_noreturn();
+extern void pt_refuse_read_only(const char *what) pg_attribute_noreturn();
 extern PtMode pt_parse_mode(NullableDatum arg);
 extern const char *pt_mode_name(PtMode mode);
 extern bool pt_citus_loaded(void);
