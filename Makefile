@@ -12,7 +12,7 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 PGFILEDESC = "ptimport - validated CSV import of client lists"
 
 PG_CPPFLAGS = -I$(srcdir)/src
-SHLIB_LINK += -lcsv
+SHLIB_LINK += -lcsv -licui18n -licuuc -luchardet -lidn2
 
 # pg_regress: one file per topic in sql/, expected output in expected/.
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))

@@ -3,7 +3,8 @@
  * collect.c
  *	  Drives the CSV reader over the decoded file and validates each row:
  *	  valid rows go into the column arrays the writer sends in one go, every
- *	  problem into the report.
+ *	  problem into the report.  A header row first maps the columns (or is
+ *	  skipped, when the columns argument did that).
  *
  *-------------------------------------------------------------------------
  */
@@ -48,9 +49,13 @@ typedef struct PtSeen
 #include "lib/simplehash.h"
 
 static void collect_row(const PtCsvRow *row, void *arg);
+static bool take_header(PtImport *imp, const PtCsvRow *row);
+static void refuse_header(const PtImport *imp, const PtCsvRow *row,
+						  const PtHeaderMatch *match);
 static void add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result);
 static void add_issues(PtImport *imp, const PtCsvRow *row, const PtRowResult *result);
 static PtReportedIssue *new_issue(PtImport *imp);
+static void add_problem_row(PtImport *imp, const PtCsvRow *row, bool failed);
 static char *db_text(const char *s, size_t len, size_t *out_len);
 static char *clipped(const char *s, size_t len, size_t max);
 static bool seen_lookup(PtImport *imp, pt_seen_hash *seen, const char *key, int64 *value);
@@ -88,8 +93,8 @@ pt_collect_rows(PtImport *imp)
 								   &imp->seen_keys);
 	imp->spellings = pt_seen_create(imp->lookup_cxt, 64, &imp->seen_keys);
 
-	pt_csv_begin(&reader, imp->data, imp->len, pt_reader_realloc, pt_reader_free,
-				 collect_row, imp);
+	pt_csv_begin(&reader, imp->data, imp->len, imp->read.delimiter,
+				 pt_reader_realloc, pt_reader_free, collect_row, imp);
 	do
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -108,6 +113,8 @@ pt_collect_rows(PtImport *imp)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("file contains no rows"),
+				 imp->read.header_line > 0 ?
+				 errdetail("The file holds only a header row.") :
 				 errdetail("The file is empty or holds only blank lines and empty rows."),
 				 errhint("Check that the right file was uploaded.")));
 	if (imp->rows_total > pt_max_rows)
@@ -117,6 +124,8 @@ pt_collect_rows(PtImport *imp)
 				 errdetail("The file has %lld rows; at most %d can be imported at once (ptimport.max_rows).",
 						   (long long) imp->rows_total, pt_max_rows),
 				 errhint("Split the file into files of at most %d rows each.", pt_max_rows)));
+
+	pt_read_summary(imp);
 }
 
 /* Reader callback: validates one row and files its outcome. */
@@ -125,18 +134,25 @@ collect_row(const PtCsvRow *row, void *arg)
 {
 	PtImport   *imp = arg;
 	PtRowResult result;
+	bool		first_row = !imp->read.first_row_seen;
+
+	imp->read.first_row_seen = true;
+	if (first_row && take_header(imp, row))
+		return;
 
 	/* Past the limit rows are only counted: the import will be refused. */
 	if (++imp->rows_total > pt_max_rows)
 		return;
 
-	pt_validate_row(row, imp->this_year, imp->rows_total == 1, &result);
+	pt_validate_row(row, &imp->read.map, imp->this_year, first_row, &result);
+	if (first_row && result.nissues > 0 && result.issues[0].code == PT_HEADER_ROW)
+		imp->read.header = PT_HEADER_UNRECOGNISED;
 
 	if (result.keep[PT_FIELD_INTERNAL_ID])
 	{
 		int64		first_line = row->line_no;
 
-		if (seen_lookup(imp, imp->seen_ids, row->value[PT_FIELD_INTERNAL_ID], &first_line))
+		if (seen_lookup(imp, imp->seen_ids, result.value[PT_FIELD_INTERNAL_ID], &first_line))
 			pt_add_duplicate(&result, (long) first_line);
 	}
 
@@ -157,7 +173,110 @@ collect_row(const PtCsvRow *row, void *arg)
 		}
 	}
 	if (result.nissues > 0)
+	{
 		add_issues(imp, row, &result);
+		add_problem_row(imp, row, result.failed);
+	}
+}
+
+/*
+ * Handles the file's first row when it is a header: maps the columns by
+ * its names (warning once about the names it does not use, refusing the
+ * file when it is ambiguous or lacks a required field), or skips it when
+ * the columns argument maps them.  Returns true when the row was a header.
+ */
+static bool
+take_header(PtImport *imp, const PtCsvRow *row)
+{
+	PtReadInfo *info = &imp->read;
+	PtHeaderMatch match;
+	int			col;
+
+	if (row->problem != PT_CSV_OK)
+		return false;
+	pt_header_match(row, &match);
+	if (info->columns_given)
+	{
+		if (!match.is_header && !pt_looks_like_header(row, &info->map))
+			return false;
+		info->header = PT_HEADER_SKIPPED;
+	}
+	else
+	{
+		if (!match.is_header)
+			return false;
+		if (match.ambiguous != PT_FIELD_NONE || match.nmissing > 0)
+			refuse_header(imp, row, &match);
+		info->header = PT_HEADER_MAPPED;
+		match.map.delimiter = info->delimiter;
+		info->map = match.map;
+		for (col = 0; col < match.map.ncolumns; col++)
+			if (row->length[col] > 0)
+				info->named_columns++;
+		info->ignored_columns = info->named_columns - match.nnamed;
+	}
+	info->header_line = row->line_no > PG_INT32_MAX ? PG_INT32_MAX : (int32) row->line_no;
+	info->header_raw = imp->data + row->raw_offset;
+	info->header_raw_len = row->raw_length;
+
+	if (info->header == PT_HEADER_MAPPED && match.nignored > 0)
+	{
+		PtRowResult result;
+
+		pt_result_init(&result);
+		pt_ignored_columns_issue(row, &info->map, &result);
+		add_issues(imp, row, &result);
+	}
+	return true;
+}
+
+/* Raises the error for a header that is ambiguous or lacks a required field. */
+static void
+refuse_header(const PtImport *imp, const PtCsvRow *row, const PtHeaderMatch *match)
+{
+	StringInfoData found;
+	StringInfoData missing;
+	char		shown[PT_SHOW_SIZE];
+	char		shown2[PT_SHOW_SIZE];
+	int			col;
+	int			i;
+
+	if (match->ambiguous != PT_FIELD_NONE)
+	{
+		int			a = match->ambiguous_columns[0];
+		int			b = match->ambiguous_columns[1];
+
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("header row names %s twice", pt_field_name(match->ambiguous)),
+				 errdetail("Columns %d (%s) and %d (%s) of the header on line %ld both name the %s.",
+						   a + 1, pt_show_value(shown, sizeof(shown), row->value[a], row->length[a]),
+						   b + 1, pt_show_value(shown2, sizeof(shown2), row->value[b], row->length[b]),
+						   row->line_no, pt_field_name(match->ambiguous)),
+				 errhint("Rename or remove one of them, or pass columns => ARRAY[...] naming the field of each column.")));
+	}
+
+	initStringInfo(&found);
+	for (col = 0; col < match->map.ncolumns; col++)
+	{
+		const char *field = pt_field_name((PtField) match->map.field[col]);
+
+		if (field != NULL)
+			appendStringInfo(&found, "%s%s is %s", found.len > 0 ? ", " : "",
+							 pt_show_value(shown, sizeof(shown), row->value[col],
+										   row->length[col]), field);
+	}
+	initStringInfo(&missing);
+	for (i = 0; i < match->nmissing; i++)
+		appendStringInfo(&missing, "%s%s",
+						 i == 0 ? "" : i == match->nmissing - 1 ? " and " : ", ",
+						 pt_field_name(match->missing[i]));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("header row has no column for %s", missing.data),
+			 errdetail("The header on line %ld was recognised (%s), but a file needs internal_id, first_name, last_name, birth_year and gender.",
+					   row->line_no, found.data),
+			 errhint("Add the missing columns (for internal_id: a key of your own for each client), rename columns to the names the README lists, or pass columns => ARRAY[...] naming the field of each column.")));
 }
 
 /* Appends a valid row to the columns; values not kept become NULL. */
@@ -177,7 +296,7 @@ add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 			continue;
 		if (result->keep[f])
 		{
-			s = db_text(row->value[f], row->length[f], &len);
+			s = db_text(result->value[f], result->length[f], &len);
 			pt_column_add(col, s, len);
 		}
 		else
@@ -189,11 +308,11 @@ add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 	{
 		int64		ord = imp->group_names.nitems + 1;
 
-		if (!seen_lookup(imp, imp->spellings, row->value[PT_FIELD_CLIENT_GROUP], &ord))
+		if (!seen_lookup(imp, imp->spellings, result->value[PT_FIELD_CLIENT_GROUP], &ord))
 		{
 			size_t		len;
-			char	   *s = db_text(row->value[PT_FIELD_CLIENT_GROUP],
-									row->length[PT_FIELD_CLIENT_GROUP], &len);
+			char	   *s = db_text(result->value[PT_FIELD_CLIENT_GROUP],
+									result->length[PT_FIELD_CLIENT_GROUP], &len);
 
 			pt_column_add(&imp->group_names, s, len);
 		}
@@ -218,16 +337,49 @@ add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 	imp->nclients++;
 }
 
+/* Remembers a row with problems for a file of failed rows. */
+static void
+add_problem_row(PtImport *imp, const PtCsvRow *row, bool failed)
+{
+	PtProblemRow *out;
+
+	if (imp->nproblem_rows == imp->maxproblem_rows)
+	{
+		imp->maxproblem_rows = imp->maxproblem_rows ? imp->maxproblem_rows * 2 : 16;
+		imp->problem_rows = imp->problem_rows ?
+			repalloc_huge(imp->problem_rows, imp->maxproblem_rows * sizeof(PtProblemRow)) :
+			palloc(imp->maxproblem_rows * sizeof(PtProblemRow));
+	}
+	out = &imp->problem_rows[imp->nproblem_rows++];
+	out->line_no = row->line_no > PG_INT32_MAX ? PG_INT32_MAX : (int32) row->line_no;
+	out->failed = failed;
+	out->raw_offset = row->raw_offset;
+	out->raw_length = row->raw_length;
+}
+
 /* Copies the row's problems into the report. */
 static void
 add_issues(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 {
-	const char *id = row->value[PT_FIELD_INTERNAL_ID];
-	size_t		id_len = row->length[PT_FIELD_INTERNAL_ID];
-	char	   *internal_id = id_len > 0 ? clipped(id, id_len, PT_MAX_INTERNAL_ID * 4) : NULL;
-	char	   *raw_line = clipped(imp->data + row->raw_offset, row->raw_length,
-								   PT_RAW_LINE_MAX);
+	size_t		id_len;
+	const char *id = pt_row_value(row, imp->read.map.column[PT_FIELD_INTERNAL_ID], &id_len);
+	char	   *internal_id;
+	char	   *raw_line;
 	int			i;
+
+	/* A header row has no internal_id; a kept one is shown clean. */
+	if (imp->read.header_line == 0 || row->line_no != imp->read.header_line)
+	{
+		if (result->keep[PT_FIELD_INTERNAL_ID])
+		{
+			id = result->value[PT_FIELD_INTERNAL_ID];
+			id_len = result->length[PT_FIELD_INTERNAL_ID];
+		}
+	}
+	else
+		id_len = 0;
+	internal_id = id_len > 0 ? clipped(id, id_len, PT_MAX_INTERNAL_ID * 4) : NULL;
+	raw_line = clipped(imp->data + row->raw_offset, row->raw_length, PT_RAW_LINE_MAX);
 
 	for (i = 0; i < result->nissues; i++)
 	{

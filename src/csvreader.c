@@ -4,6 +4,7 @@
  *	  Splits CSV bytes into rows with libcsv.  libcsv keeps no line numbers,
  *	  so the input is fed one physical line (or a bounded piece of one) at a
  *	  time and the reader counts LF, CRLF and lone CR line ends itself.
+ *	  The delimiter is the caller's: comma, semicolon, tab or pipe.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,20 +22,31 @@ static void reader_parser_init(PtCsvReader *reader);
 static void on_field(void *s, size_t len, void *arg);
 static void on_row_end(int c, void *arg);
 static void emit_row(PtCsvReader *reader, size_t raw_end);
+static void row_reset(PtCsvRow *row);
 static bool buf_reserve(PtCsvReader *reader, size_t more);
 static size_t line_end_length(const unsigned char *data, size_t len, size_t at);
 static bool is_blank(const unsigned char *s, size_t len);
 
-/* Prepares reader to read data; nothing is parsed until pt_csv_step. */
+/*
+ * Prepares reader to read data, with fields separated by delimiter; nothing
+ * is parsed until pt_csv_step.
+ */
 void
 pt_csv_begin(PtCsvReader *reader, const void *data, size_t len,
+			 unsigned char delimiter,
 			 PtReallocFn realloc_fn, PtFreeFn free_fn,
 			 PtCsvRowFn row_fn, void *row_arg)
 {
-	memset(reader, 0, sizeof(*reader));
+	/* The arrays of the row are set as fields arrive, so they need no zeroing. */
+	memset(reader, 0, offsetof(PtCsvReader, row));
+	row_reset(&reader->row);
+	reader->buf = NULL;
+	reader->buf_used = 0;
+	reader->buf_size = 0;
 	reader->data = data;
 	reader->len = len;
 	reader->line = 1;
+	reader->delimiter = delimiter ? delimiter : ',';
 	reader->realloc_fn = realloc_fn;
 	reader->free_fn = free_fn;
 	reader->row_fn = row_fn;
@@ -57,6 +69,7 @@ static void
 reader_parser_init(PtCsvReader *reader)
 {
 	csv_init(&reader->parser, CSV_STRICT | CSV_STRICT_FINI);
+	csv_set_delim(&reader->parser, reader->delimiter);
 	csv_set_realloc_func(&reader->parser, reader->realloc_fn);
 	csv_set_free_func(&reader->parser, reader->free_fn);
 }
@@ -119,7 +132,7 @@ pt_csv_step(PtCsvReader *reader, size_t budget)
 		if (!reader->in_row && !is_blank(data + start, reader->content_end - start))
 		{
 			reader->in_row = true;
-			memset(&reader->row, 0, sizeof(reader->row));
+			row_reset(&reader->row);
 			reader->row.line_no = reader->line;
 			reader->row.raw_offset = reader->line_offset;
 			reader->buf_used = 0;
@@ -171,22 +184,23 @@ pt_csv_step(PtCsvReader *reader, size_t budget)
 	return reader->finished ? PT_CSV_DONE : PT_CSV_MORE;
 }
 
-/* libcsv callback: keeps the first PT_NFIELDS values, trimmed. */
+/* libcsv callback: keeps the first PT_MAX_COLUMNS values, trimmed. */
 static void
 on_field(void *s, size_t len, void *arg)
 {
 	PtCsvReader *reader = arg;
-	int			n = reader->row.nfields++;
+	int			n;
 	const char *value = s;
 
 	if (reader->nomem)
 		return;
+	/* A 1 GB line has fewer than INT_MAX fields: each takes a byte. */
+	n = reader->row.nfields++;
 	len = pt_trim(&value, len);
-	if (n >= PT_NFIELDS)
-	{
-		reader->extra_nonempty |= (len > 0);
+	if (len > 0)
+		reader->row.nvalues = n + 1;
+	if (n >= PT_MAX_COLUMNS)
 		return;
-	}
 	if (!buf_reserve(reader, len + 1))
 		return;
 	if (len > 0)
@@ -212,27 +226,14 @@ static void
 emit_row(PtCsvReader *reader, size_t raw_end)
 {
 	PtCsvRow   *row = &reader->row;
-	bool		all_empty = true;
+	int			kept = row->nfields < PT_MAX_COLUMNS ? row->nfields : PT_MAX_COLUMNS;
 	int			i;
 
 	if (reader->nomem)
 		return;
-	for (i = 0; i < PT_NFIELDS; i++)
-	{
-		if (i < row->nfields)
-		{
-			row->value[i] = reader->buf + reader->value_offset[i];
-			if (row->length[i] > 0)
-				all_empty = false;
-		}
-		else
-		{
-			row->value[i] = "";
-			row->length[i] = 0;
-		}
-	}
-	if (reader->extra_nonempty)
-		all_empty = false;
+	/* The buffer may have moved while the row grew: point into it now. */
+	for (i = 0; i < kept; i++)
+		row->value[i] = reader->buf + reader->value_offset[i];
 	if (!reader->in_row)
 	{
 		/* A row libcsv ended on a line the reader thought blank. */
@@ -242,11 +243,24 @@ emit_row(PtCsvReader *reader, size_t raw_end)
 	row->end_line = reader->line;
 	row->raw_length = raw_end > row->raw_offset ? raw_end - row->raw_offset : 0;
 	reader->in_row = false;
-	if (!all_empty || row->problem != PT_CSV_OK)
+	if (row->nvalues > 0 || row->problem != PT_CSV_OK)
 		reader->row_fn(row, reader->row_arg);
-	memset(row, 0, sizeof(*row));
+	row_reset(row);
 	reader->buf_used = 0;
-	reader->extra_nonempty = false;
+}
+
+/* Clears a row's counts; its value arrays are filled as fields arrive. */
+static void
+row_reset(PtCsvRow *row)
+{
+	row->line_no = 0;
+	row->end_line = 0;
+	row->raw_offset = 0;
+	row->raw_length = 0;
+	row->nfields = 0;
+	row->nvalues = 0;
+	row->problem = PT_CSV_OK;
+	row->problem_line = 0;
 }
 
 /* Makes room for more bytes in the value buffer, doubling it. */

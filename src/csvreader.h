@@ -14,8 +14,14 @@
 
 #include <csv.h>
 
-/* The client file has at most this many fields; more are counted, not kept. */
+/* A client has this many fields (internal_id ... client_group). */
 #define PT_NFIELDS 9
+
+/*
+ * Columns of a row the reader keeps: enough for practice-system exports
+ * (Cliniko writes about 38).  Fields past it are counted, not kept.
+ */
+#define PT_MAX_COLUMNS 256
 
 /* What, if anything, made a row unreadable as CSV. */
 typedef enum PtCsvProblem
@@ -33,9 +39,12 @@ typedef struct PtCsvRow
 	long		end_line;		/* physical line the row ends on */
 	size_t		raw_offset;		/* the row's bytes in the input ... */
 	size_t		raw_length;		/* ... without its final line end */
-	int			nfields;		/* fields seen, including any past PT_NFIELDS */
-	const char *value[PT_NFIELDS];	/* trimmed, NUL-terminated values */
-	size_t		length[PT_NFIELDS];
+	int			nfields;		/* fields seen, including any past PT_MAX_COLUMNS */
+	int			nvalues;		/* fields up to the last non-empty one, also
+								 * counted past PT_MAX_COLUMNS */
+	/* trimmed, NUL-terminated values: the first Min(nfields, PT_MAX_COLUMNS) */
+	const char *value[PT_MAX_COLUMNS];
+	size_t		length[PT_MAX_COLUMNS];
 	PtCsvProblem problem;
 	long		problem_line;	/* line where the problem was found */
 } PtCsvRow;
@@ -69,9 +78,9 @@ typedef struct PtCsvReader
 	bool		in_row;			/* a row has begun and not yet ended */
 	bool		finished;
 	bool		nomem;
-	bool		extra_nonempty; /* a value past PT_NFIELDS is not empty */
+	unsigned char delimiter;	/* ',' ';' '\t' or '|' */
 	PtCsvRow	row;
-	size_t		value_offset[PT_NFIELDS];
+	size_t		value_offset[PT_MAX_COLUMNS];
 	char	   *buf;			/* the current row's trimmed values */
 	size_t		buf_used;
 	size_t		buf_size;
@@ -82,6 +91,7 @@ typedef struct PtCsvReader
 } PtCsvReader;
 
 extern void pt_csv_begin(PtCsvReader *reader, const void *data, size_t len,
+						 unsigned char delimiter,
 						 PtReallocFn realloc_fn, PtFreeFn free_fn,
 						 PtCsvRowFn row_fn, void *row_arg);
 extern PtCsvStatus pt_csv_step(PtCsvReader *reader, size_t budget);
@@ -89,5 +99,21 @@ extern void pt_csv_end(PtCsvReader *reader);
 
 extern long pt_line_of_offset(const void *data, size_t len, size_t offset);
 extern size_t pt_trim(const char **value, size_t len);
+
+/*
+ * Value of column i of a row ("" when the row has no such column or it is
+ * past PT_MAX_COLUMNS); *len gets its length.
+ */
+static inline const char *
+pt_row_value(const PtCsvRow *row, int i, size_t *len)
+{
+	if (i < 0 || i >= row->nfields || i >= PT_MAX_COLUMNS)
+	{
+		*len = 0;
+		return "";
+	}
+	*len = row->length[i];
+	return row->value[i];
+}
 
 #endif							/* PTIMPORT_CSVREADER_H */

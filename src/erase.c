@@ -79,8 +79,8 @@ pt_file_mentions(PG_FUNCTION_ARGS)
 
 	if (readable)
 	{
-		pt_csv_begin(&reader, imp.data, imp.len, pt_reader_realloc, pt_reader_free,
-					 match_row, &mention);
+		pt_csv_begin(&reader, imp.data, imp.len, imp.read.delimiter,
+					 pt_reader_realloc, pt_reader_free, match_row, &mention);
 		while (pt_csv_step(&reader, 1024 * 1024) == PT_CSV_MORE && !mention.found)
 			CHECK_FOR_INTERRUPTS();
 		pt_csv_end(&reader);
@@ -100,9 +100,10 @@ static void
 match_row(const PtCsvRow *row, void *arg)
 {
 	PtMention  *mention = arg;
+	size_t		len;
+	const char *id = pt_row_value(row, PT_FIELD_INTERNAL_ID, &len);
 
-	if (row->length[PT_FIELD_INTERNAL_ID] == mention->len &&
-		memcmp(row->value[PT_FIELD_INTERNAL_ID], mention->internal_id, mention->len) == 0)
+	if (len == mention->len && memcmp(id, mention->internal_id, mention->len) == 0)
 		mention->found = true;
 }
 

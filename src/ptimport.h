@@ -18,6 +18,8 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "detect.h"
+#include "header.h"
 #include "validate.h"
 
 #if PG_VERSION_NUM < 150000
@@ -95,16 +97,71 @@ typedef struct PtReportedIssue
 	char	   *raw_line;
 } PtReportedIssue;
 
-/* How the file was read: what the run log and the NOTICE say of it. */
+/*
+ * How the caller asked for the file to be read: pt_read_options() fills it
+ * from the encoding, delimiter and columns arguments.
+ */
+typedef struct PtReadOptions
+{
+	const char *encoding;		/* as logged (see PtReadInfo); NULL: detect */
+	int			pg_encoding;	/* PostgreSQL's id of it; -1: converted by ICU */
+	char		delimiter;		/* ',' ';' '\t' '|'; 0: detect */
+	bool		have_columns;	/* the columns argument was given: */
+	PtColumnMap columns;		/* ... which file column holds which field */
+} PtReadOptions;
+
+/* What became of the file's first row. */
+typedef enum PtHeaderUse
+{
+	PT_HEADER_NONE,				/* no header: the first row is data */
+	PT_HEADER_MAPPED,			/* a header row, whose names map the columns */
+	PT_HEADER_SKIPPED,			/* a header row, skipped: columns was given */
+	PT_HEADER_UNRECOGNISED		/* reported as header_row */
+} PtHeaderUse;
+
+/*
+ * How the file was read, for the run log and the NOTICE (input.c and
+ * collect.c fill it).
+ */
 typedef struct PtReadInfo
 {
-	const char *encoding;		/* as logged: UTF8, WIN1252, UTF-16LE, MACINTOSH ... */
-	char		delimiter;		/* 0: not known */
-	int32		header_line;	/* the header row's line, 0: none */
-	int			ncolumns;		/* file columns mapped, 0: the fixed order */
-	int16	   *column_fields;	/* each column's PtField, PT_FIELD_NONE: ignored */
-	const char *summary;		/* for the NOTICE, or NULL */
+	const char *encoding;		/* PostgreSQL's name (UTF8, WIN1252, LATIN1 ...),
+								 * else UTF-16LE, UTF-16BE, UTF-32LE, UTF-32BE
+								 * or MACINTOSH */
+	bool		encoding_detected;	/* false: the encoding argument said it */
+	char		delimiter;		/* ',' ';' '\t' or '|' */
+	bool		delimiter_detected;
+	bool		columns_given;	/* the columns argument mapped the columns */
+	PtHeaderUse header;
+	int32		header_line;	/* line of the header row used or skipped; 0: none */
+	const char *header_raw;		/* its text in imp->data (not NUL-terminated) */
+	size_t		header_raw_len;
+	PtColumnMap map;			/* which column holds which field (see
+								 * pt_read_columns_array) */
+	int			named_columns;	/* header cells with a name */
+	int			ignored_columns;	/* columns with a name that were not read */
+	int			ncolumns;		/* for the run log: columns mapped, 0: PT
+								 * Direct's fixed order */
+	int16	   *column_fields;	/* ... each one's PtField, PT_FIELD_NONE:
+								 * ignored */
+	bool		first_row_seen; /* (collect.c's state) */
+	char	   *summary;		/* for the NOTICE: "read as Windows-1252,
+								 * semicolon-separated, header mapped: 7
+								 * columns, 2 ignored" */
 } PtReadInfo;
+
+/*
+ * A row that failed or got a warning, kept for a file of failed rows: its
+ * text is imp->data + raw_offset, raw_length bytes of UTF-8 without the
+ * line end, complete (not cut like an issue's raw_line).
+ */
+typedef struct PtProblemRow
+{
+	int32		line_no;
+	bool		failed;			/* false: imported with a warning */
+	size_t		raw_offset;
+	size_t		raw_length;
+} PtProblemRow;
 
 /* Where a collected client row came from, kept when the mode may refuse it. */
 typedef struct PtClientRef
@@ -128,7 +185,7 @@ typedef struct PtImport
 	int			this_year;
 	bool		logged;			/* the run goes into the run log */
 
-	/* the file, decoded to UTF-8 */
+	/* the file, decoded to UTF-8, and how it was read */
 	const char *data;
 	size_t		len;
 	PtReadInfo	read;
@@ -162,6 +219,11 @@ typedef struct PtImport
 	int			nissues;
 	int			maxissues;
 
+	/* the rows with problems, in line order */
+	PtProblemRow *problem_rows;
+	int			nproblem_rows;
+	int			maxproblem_rows;
+
 	/* what the writes keep for revert_run() */
 	ArrayType  *lines;			/* client_lines as an int4[] */
 	ArrayType  *created_groups; /* int8[] of the groups created */
@@ -179,7 +241,12 @@ typedef struct PtImport
 extern void pt_require_data(NullableDatum data);
 extern int	pt_source_encoding(const char *encoding);
 extern void pt_check_size(Datum raw);
+extern void pt_read_options(PtReadOptions *opts, NullableDatum encoding,
+							NullableDatum delimiter, NullableDatum columns);
+extern void pt_read_input(PtImport *imp, bytea *raw, const PtReadOptions *opts);
 extern void pt_decode_input(PtImport *imp, bytea *raw, const char *encoding);
+extern ArrayType *pt_read_columns_array(const PtImport *imp);
+extern void pt_read_summary(PtImport *imp);
 
 /* collect.c */
 extern void pt_collect_rows(PtImport *imp);

@@ -29,6 +29,22 @@ typedef enum PtField
 
 #define PT_NREQUIRED 5			/* internal_id to gender are required */
 
+/*
+ * Which file column holds which field.  Without a header or a columns
+ * argument the columns are in PT Direct's order (positional); otherwise a
+ * header row or the columns argument names them, in any order.
+ */
+typedef struct PtColumnMap
+{
+	bool		positional;		/* PT Direct's order: column i is field i */
+	int			ncolumns;		/* columns described: 9, a header's width, or
+								 * the columns argument's length */
+	int			column[PT_NFIELDS]; /* the file column of each field, -1: none */
+	signed char field[PT_MAX_COLUMNS];	/* the field of each described column,
+										 * PT_FIELD_NONE: ignored */
+	char		delimiter;		/* the file's, for messages */
+} PtColumnMap;
+
 /* Problem codes: part of the API, spelled the same in SQL and docs. */
 typedef enum PtCode
 {
@@ -45,8 +61,12 @@ typedef enum PtCode
 	PT_NATIONAL_ID,
 	PT_DUPLICATE_INTERNAL_ID,
 	PT_CLIENT_EXISTS,			/* mode 'insert': the client is stored already */
-	PT_CLIENT_NOT_FOUND			/* mode 'update': no such client */
+	PT_CLIENT_NOT_FOUND,		/* mode 'update': no such client */
+	PT_IGNORED_COLUMNS,
+	PT_SCIENTIFIC_NOTATION
 } PtCode;
+
+#define PT_LAST_CODE PT_SCIENTIFIC_NOTATION
 
 typedef enum PtSeverity
 {
@@ -65,15 +85,26 @@ typedef struct PtIssue
 	char		message[PT_MESSAGE_MAX];
 } PtIssue;
 
-/* A validated row: what would be stored, and every problem found. */
+/* Room for the values cleaning changed: every field at its limit, in 4-byte characters. */
+#define PT_RESULT_TEXT 3200
+
+/*
+ * A validated row: what would be stored, and every problem found.  Only the
+ * first nissues issues are set, and text only as far as values use it.
+ */
 typedef struct PtRowResult
 {
 	bool		failed;			/* some issue is an error */
 	bool		keep[PT_NFIELDS];	/* the value is non-empty and valid */
+	const char *value[PT_NFIELDS];	/* what is stored of a kept value: trimmed,
+									 * NFC, NUL-terminated; points into the row
+									 * or into text */
+	size_t		length[PT_NFIELDS];
 	int			birth_year;
 	char		gender;			/* 'm' or 'f' */
 	int			nissues;
 	PtIssue		issues[PT_MAX_ISSUES];
+	char		text[PT_RESULT_TEXT];
 } PtRowResult;
 
 /* Length limits in characters (email has its own rule). */
@@ -83,10 +114,18 @@ typedef struct PtRowResult
 #define PT_MAX_GROUP		100
 #define PT_MAX_EMAIL		254
 
-extern void pt_validate_row(const PtCsvRow *row, int this_year, bool first_row,
-							PtRowResult *result);
+extern void pt_map_positional(PtColumnMap *map);
+extern void pt_map_init(PtColumnMap *map, int ncolumns);
+extern void pt_validate_row(const PtCsvRow *row, const PtColumnMap *map,
+							int this_year, bool first_row, PtRowResult *result);
+extern bool pt_looks_like_header(const PtCsvRow *row, const PtColumnMap *map);
+extern void pt_result_init(PtRowResult *result);
+extern void pt_add_issue(PtRowResult *result, PtSeverity severity, PtField field,
+						 PtCode code, const char *fmt,...)
+			__attribute__((format(printf, 5, 6)));
 extern void pt_add_duplicate(PtRowResult *result, long first_line);
 extern void pt_refused_issue(PtIssue *issue, bool insert_mode);
+extern const char *pt_show_value(char *buf, size_t size, const char *s, size_t len);
 extern const char *pt_field_name(PtField field);
 extern const char *pt_code_name(PtCode code);
 extern const char *pt_severity_name(PtSeverity severity);
@@ -94,5 +133,11 @@ extern bool pt_valid_email(const char *s, size_t len);
 extern bool pt_valid_mobile(const char *s, size_t len);
 extern bool pt_looks_like_national_id(const char *s, size_t len);
 extern void pt_mask_national_id(const char *s, size_t len, char *out);
+extern bool pt_looks_scientific(const char *s, size_t len);
+extern bool pt_parse_birth_year(const char *s, size_t len, int *year);
+extern int	pt_parse_gender(const char *s, size_t len);
+
+/* Room pt_show_value needs for a value it quotes. */
+#define PT_SHOW_SIZE (40 * 4 + 8)
 
 #endif							/* PTIMPORT_VALIDATE_H */
