@@ -25,7 +25,7 @@ static void emit_row(PtCsvReader *reader, size_t raw_end);
 static void row_reset(PtCsvRow *row);
 static bool buf_reserve(PtCsvReader *reader, size_t more);
 static size_t line_end_length(const unsigned char *data, size_t len, size_t at);
-static bool is_blank(const unsigned char *s, size_t len);
+static bool is_blank(const unsigned char *s, size_t len, unsigned char delimiter);
 
 /*
  * Prepares reader to read data, with fields separated by delimiter; nothing
@@ -129,7 +129,8 @@ pt_csv_step(PtCsvReader *reader, size_t budget)
 			piece_end += eol;
 		}
 
-		if (!reader->in_row && !is_blank(data + start, reader->content_end - start))
+		if (!reader->in_row &&
+			!is_blank(data + start, reader->content_end - start, reader->delimiter))
 		{
 			reader->in_row = true;
 			row_reset(&reader->row);
@@ -295,14 +296,18 @@ line_end_length(const unsigned char *data, size_t len, size_t at)
 	return 1;
 }
 
-/* True when a line holds nothing but spaces and tabs. */
+/*
+ * True when a line (or a piece of one) holds nothing but spaces and tabs,
+ * so libcsv will hand over no field for it; a tab that is the delimiter
+ * separates fields, so it is not blank.
+ */
 static bool
-is_blank(const unsigned char *s, size_t len)
+is_blank(const unsigned char *s, size_t len, unsigned char delimiter)
 {
 	size_t		i;
 
 	for (i = 0; i < len; i++)
-		if (s[i] != ' ' && s[i] != '\t')
+		if (s[i] != ' ' && (s[i] != '\t' || delimiter == '\t'))
 			return false;
 	return true;
 }

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Fuzzes ptimport's pure-C CSV reader and row validator with libFuzzer for
+# Fuzzes ptimport's pure-C file detection (kind, encoding, delimiter), ICU
+# conversions, CSV reader, header mapping and row validator with libFuzzer for
 # FUZZ_SECONDS (default 60) seconds, starting from test/fuzz/corpus/.  Builds
 # and fuzzes in temporary directories, so nothing in the tree is written.
 # Exits non-zero, printing the crashing input, if libFuzzer finds a crash,
@@ -32,7 +33,8 @@ grep -q '^#define PT_PIECE_MAX fuzz_piece_max$' "$work/csvreader.c" || {
 
 "$cc" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -I src -o "$work/fuzz_rows" \
-    test/fuzz/fuzz_rows.c "$work/csvreader.c" src/validate.c -lcsv
+    test/fuzz/fuzz_rows.c "$work/csvreader.c" src/validate.c src/detect.c \
+    src/header.c src/textnorm.c -lcsv -licui18n -licuuc -luchardet -lidn2
 
 # Tokens the reader and validator react to, for libFuzzer's mutations.
 cat >"$work/dict" <<'EOF'
@@ -51,7 +53,46 @@ cat >"$work/dict" <<'EOF'
 "\xf0\x9f\x98\x80"
 "\x00"
 "\x7f"
+";"
+"|"
 "1977"
+"1977-03-15"
+"15/03/1977"
+"03/15/1977 00:00:00"
+"15.3.1977"
+"1.23457E+11"
+"5,58199E+12"
+"male"
+"Vrouw"
+"m\xc3\xa4nnlich"
+"info@m\xc3\xbcller.de"
+"+31 (0)6 1122-3344"
+"31611223344"
+"\xe2\x80\x8b"
+"\xe2\x80\xa8"
+"\xe2\x80\x8f"
+"e\xcc\x81"
+"\xe3\x80\x80"
+"\xff\xfe"
+"\xfe\xff"
+"\xff\xfe\x00\x00"
+"PK\x03\x04"
+"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"%PDF-"
+"{\\rtf"
+"xl/"
+"Internal ID"
+"First name"
+"Surname"
+"Date of birth"
+"Sex"
+"Mobile phone"
+"Geburtsdatum"
+"Achternaam"
+"Error"
+"ID"
+"\xe9"
+"\x9f"
 "2024"
 "1924"
 "m"
