@@ -125,7 +125,12 @@ pt_collect_rows(PtImport *imp)
 						   (long long) imp->rows_total, pt_max_rows),
 				 errhint("Split the file into files of at most %d rows each.", pt_max_rows)));
 
+	/*
+	 * How the file was read.  The import's NOTICE is to say it; until it
+	 * does, a DEBUG1 message shows it (the real_files tests read it).
+	 */
 	pt_read_summary(imp);
+	ereport(DEBUG1, (errmsg_internal("%s", imp->read.summary)));
 }
 
 /* Reader callback: validates one row and files its outcome. */

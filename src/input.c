@@ -149,6 +149,7 @@ read_columns(PtReadOptions *opts, ArrayType *arr)
 	int			n;
 	int			i;
 	int			f;
+	int			nmissing = 0;
 	StringInfoData missing;
 
 	if (ARR_NDIM(arr) > 1 || ARR_ELEMTYPE(arr) != TEXTOID)
@@ -192,8 +193,14 @@ read_columns(PtReadOptions *opts, ArrayType *arr)
 	initStringInfo(&missing);
 	for (f = 0; f < PT_NREQUIRED; f++)
 		if (opts->columns.column[f] < 0)
-			appendStringInfo(&missing, "%s%s", missing.len > 0 ? ", " : "",
+			nmissing++;
+	for (f = 0; f < PT_NREQUIRED; f++)
+		if (opts->columns.column[f] < 0)
+		{
+			appendStringInfo(&missing, "%s%s",
+							 missing.len == 0 ? "" : --nmissing == 1 ? " and " : ", ",
 							 pt_field_name((PtField) f));
+		}
 	if (missing.len > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -293,8 +300,9 @@ decode_given(PtImport *imp, const char *data, size_t len, PtBom bom, size_t bom_
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("file is in %s but encoding %s was given",
-								pt_bom_encoding(bom), encoding),
-						 errdetail("It starts with a %s byte-order mark.", pt_bom_encoding(bom)),
+								pt_encoding_label(pt_bom_encoding(bom)), encoding),
+						 errdetail("It starts with a %s byte-order mark.",
+								   pt_encoding_label(pt_bom_encoding(bom))),
 						 errhint("Leave out the encoding argument to have it detected.")));
 			data += bom_len;
 			len -= bom_len;

@@ -447,9 +447,9 @@ check_year(int this_year, PtRowResult *result)
 	}
 	if (parsed == PT_YEAR_NOT_A_DATE)
 		pt_add_issue(result, PT_ERROR, PT_FIELD_BIRTH_YEAR, PT_INVALID_YEAR,
-					 "Year of birth %s is not a real date, read as day-month or as "
-					 "month-day. Write the year as four digits, such as 1977, or the "
-					 "date of birth, such as 1977-03-15.",
+					 "Year of birth %s is not a real date (with the year last, day and "
+					 "month were tried both ways round). Write the year as four digits, "
+					 "such as 1977, or the date of birth, such as 1977-03-15.",
 					 pt_show_value(shown, sizeof(shown), s, len));
 	else
 		pt_add_issue(result, PT_ERROR, PT_FIELD_BIRTH_YEAR, PT_INVALID_YEAR,
