@@ -53,10 +53,12 @@ SET ptimport.max_bytes = '1GB';
 RESET ROLE;
 DROP ROLE regress_ptimport_user;
 
--- Bytes invalid in the source encoding name the line, with a hint at the
--- encoding argument; a Windows-1252 file imports with encoding => 'WIN1252'.
+-- Bytes invalid in the encoding given name the line, with a hint at the
+-- encoding argument; a Windows-1252 file imports with encoding => 'WIN1252'
+-- (and without an encoding, detected: see real_files_encodings).
 SELECT * FROM ptimport.pt_import_clients(
-    convert_to(E'W1,Ann,Lee,1980,f\nW2,', 'UTF8') || '\xe96c6f6469652c4c65652c313938302c66'::bytea, 701);
+    convert_to(E'W1,Ann,Lee,1980,f\nW2,', 'UTF8') || '\xe96c6f6469652c4c65652c313938302c66'::bytea, 701,
+    encoding => 'UTF8');
 \echo :LAST_ERROR_SQLSTATE
 \set VERBOSITY terse
 SELECT count(*) FROM ptimport.pt_import_clients(
@@ -66,7 +68,8 @@ SELECT count(*) FROM ptimport.pt_import_clients(
 SELECT internal_id, first_name FROM ptimport.client WHERE account_id = 701 ORDER BY 1;
 
 -- Overlong UTF-8 (0xC0 0xAF for '/') is invalid too.
-SELECT * FROM ptimport.pt_import_clients('\x41312c41c0af2c4c65652c313938302c66'::bytea, 702);
+SELECT * FROM ptimport.pt_import_clients('\x41312c41c0af2c4c65652c313938302c66'::bytea, 702,
+    encoding => 'UTF8');
 \echo :LAST_ERROR_SQLSTATE
 
 -- A NUL byte.
@@ -74,10 +77,12 @@ SELECT * FROM ptimport.pt_import_clients(
     convert_to(E'N1,Ann,Lee,1980,f\nN2,Bob', 'UTF8') || '\x00'::bytea, 702);
 \echo :LAST_ERROR_SQLSTATE
 
--- A UTF-16 file (its byte-order mark), little- and big-endian.
-SELECT * FROM ptimport.pt_import_clients('\xfffe41003100'::bytea, 702);
+-- A UTF-16 file (its byte-order mark), little- and big-endian, with
+-- encoding UTF8 given (without an encoding it is converted: see
+-- real_files_encodings).
+SELECT * FROM ptimport.pt_import_clients('\xfffe41003100'::bytea, 702, encoding => 'UTF8');
 \echo :LAST_ERROR_SQLSTATE
-SELECT * FROM ptimport.pt_import_clients('\xfeff00410031'::bytea, 702);
+SELECT * FROM ptimport.pt_import_clients('\xfeff00410031'::bytea, 702, encoding => 'UTF8');
 \echo :LAST_ERROR_SQLSTATE
 
 -- A UTF-8 byte-order mark with another encoding named, and unknown names.

@@ -26,7 +26,7 @@ FROM ptimport.pt_import_clients(convert_to('C1,Ann,Lee,1980,f' || repeat(',', 10
 SELECT * FROM ptimport.pt_import_clients(convert_to(repeat(E',,,,,,,,\n', 1165084), 'UTF8'), 1101);
 RESET ptimport.max_bytes;
 
--- A file holding only a header row: one header_row error, nothing imported.
+-- A file holding only a header row has no rows: refused, nothing written.
 SELECT line_no, code FROM ptimport.pt_import_clients(convert_to(
 'Internal_id,First name,Last name,Year of birth,Gender', 'UTF8'), 1102);
 SELECT rows_total, rows_inserted, rows_failed FROM ptimport.import_run WHERE account_id = 1102;

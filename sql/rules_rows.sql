@@ -19,8 +19,9 @@ A7
 A8,Ann,Lee,1980,f', 'UTF8'), 200);
 SELECT internal_id FROM ptimport.client WHERE account_id = 200;
 
--- too_many_fields: 9 fields are fine, 10 are not (a trailing comma after the
--- ninth field makes a tenth); a quoted comma is not a separator.
+-- too_many_fields: 9 fields are fine, a tenth value is not (empty fields
+-- after the ninth, as a trailing comma makes, are ignored); a quoted comma is
+-- not a separator.
 SELECT line_no, internal_id, severity, field, code
 FROM ptimport.pt_import_clients(convert_to(
 'B1,Ann,Lee,1980,f,ann@example.com,0031611223344,D1,Group
@@ -29,9 +30,9 @@ B3,Ann,Lee,1980,f,ann@example.com,0031611223344,D1,Group,extra
 B4,Ann,Lee,1980,f,ann@example.com,0031611223344,D1,"Group, with comma"', 'UTF8'), 201);
 SELECT internal_id FROM ptimport.client WHERE account_id = 201 ORDER BY 1;
 
--- header_row: a first row whose year of birth is words (letters, no digits) is
--- a header; only that
--- record is reported for it, and the rows below it are imported.
+-- A first row with PT Direct's column names is a header: it maps the
+-- columns and is not imported; the rows below it are.  (Headers with other
+-- names and header_row: real_files_headers.)
 SELECT line_no, internal_id, severity, field, code, message
 FROM ptimport.pt_import_clients(convert_to(
 'Internal_id,First name,Last name,Year of birth,Gender,Email,Mobile number,Diagnosis code,Client group

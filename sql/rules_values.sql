@@ -24,7 +24,8 @@ Y9,Ann,Huge,99999999999999999999,f',
 SELECT internal_id, birth_year = :this_year - 100 AS oldest, birth_year = :this_year AS newest
 FROM ptimport.client WHERE account_id = 300 ORDER BY 1;
 
--- invalid_gender: m or f in any case, stored lower case.
+-- invalid_gender: m or f in any case, stored lower case; male, female and
+-- the other words of real_files_values are accepted too.
 SELECT line_no, severity, field, code, message
 FROM ptimport.pt_import_clients(convert_to(
 'G1,Ann,Lee,1980,F
@@ -58,8 +59,8 @@ M14,Ann,Lee,1980,f,jörg@example.com',
 SELECT internal_id, length(email) AS email_length FROM ptimport.client
 WHERE account_id = 302 ORDER BY 1;
 
--- invalid_mobile: 00 then 7 to 15 digits; the message says how to write a
--- number given with + and spaces.
+-- invalid_mobile: 00 then 7 to 15 digits; a number written with + or 00 and
+-- spaces, dashes or parentheses is stored as 00 and digits.
 SELECT line_no, internal_id, severity, field, code, message
 FROM ptimport.pt_import_clients(convert_to(
 'P1,Ann,Lee,1980,f,,0031611223344
