@@ -587,14 +587,22 @@ pt_read_columns_array(const PtImport *imp)
 }
 
 /*
- * Sets imp->read.summary, how the file was read, for the NOTICE:
- * "read as Windows-1252, semicolon-separated, header mapped: 7 columns, 2 ignored".
+ * Completes imp->read once the rows are read: the column map for the run
+ * log, and the summary for the NOTICE ("read as Windows-1252,
+ * semicolon-separated, header mapped: 7 columns, 2 ignored").
  */
 void
 pt_read_summary(PtImport *imp)
 {
 	PtReadInfo *info = &imp->read;
 	StringInfoData buf;
+	int			i;
+
+	/* The column map for the run log: none when the order is PT Direct's. */
+	info->ncolumns = info->map.positional ? 0 : info->map.ncolumns;
+	info->column_fields = palloc(Max(info->ncolumns, 1) * sizeof(int16));
+	for (i = 0; i < info->ncolumns; i++)
+		info->column_fields[i] = info->map.field[i];
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "read as %s%s, %s-separated%s, ",
