@@ -134,4 +134,8 @@ SELECT * FROM ptimport.pt_import_clients(convert_to('x', 'UTF8'), 2311,
 SELECT * FROM ptimport.pt_import_clients(convert_to('x', 'UTF8'), 2311,
     columns => ARRAY[['internal_id', 'first_name'], ['last_name', 'gender']]);
 \echo :LAST_ERROR_SQLSTATE
+SELECT * FROM ptimport.pt_import_clients(convert_to('x', 'UTF8'), 2311,
+    columns => ARRAY['internal_id', 'first_name', 'last_name', 'birth_year', 'gender']
+               || array_fill(NULL::text, ARRAY[252]));
+\echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM ptimport.import_run WHERE account_id IN (2309, 2311);

@@ -271,7 +271,14 @@ pt_read_input(PtImport *imp, bytea *raw, const PtReadOptions *opts)
 		pt_detect_delimiter(imp->data, imp->len);
 	info->columns_given = opts->have_columns;
 	if (opts->have_columns)
+	{
+		int			col;
+
 		info->map = opts->columns;
+		for (col = 0; col < info->map.ncolumns; col++)
+			if (info->map.field[col] == PT_FIELD_NONE)
+				info->ignored_columns++;
+	}
 	else
 		pt_map_positional(&info->map);
 	info->map.delimiter = info->delimiter;
