@@ -64,6 +64,13 @@ SELECT * FROM pg_temp.clients(2106);
 SELECT count(*) FROM ptimport.client c1 JOIN ptimport.client c2 USING (internal_id, first_name, last_name)
 WHERE c1.account_id = 2106 AND c2.account_id IN (2107, 2108);
 
+-- CR-only lines whose letters make sense in Windows-1252 are not MacRoman.
+\set f `base64 -w0 test/data/real/cr-only-1252.csv`
+SET client_min_messages = debug1;
+SELECT count(*) FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2215);
+RESET client_min_messages;
+SELECT internal_id, first_name, last_name FROM pg_temp.clients(2215);
+
 -- Excel in a Central European locale: Windows-1250 (both detectors agree)
 -- and semicolons.
 \set f `base64 -w0 test/data/real/excel-pl-semicolon-1250.csv`

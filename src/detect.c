@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <uchardet/uchardet.h>
+#include <unicode/uchar.h>
 #include <unicode/ucnv.h>
 #include <unicode/ucsdet.h>
 #include <unicode/ustring.h>
@@ -519,6 +520,40 @@ detection_sample(const unsigned char *d, size_t len, unsigned char *sample)
 	return used;
 }
 
+/*
+ * How many bytes >= 0x80 of the sample stand for letters in an encoding
+ * (ICU's converter name): text read in its own encoding has accented
+ * letters there, read in another one often punctuation or nothing.
+ */
+static size_t
+letters(const unsigned char *sample, size_t len, const char *converter)
+{
+	UErrorCode	err = U_ZERO_ERROR;
+	UConverter *conv = ucnv_open(converter, &err);
+	bool		letter[128];
+	size_t		count = 0;
+	size_t		i;
+
+	if (U_FAILURE(err))
+		return 0;
+	for (i = 0; i < 128; i++)
+	{
+		char		byte = (char) (0x80 + i);
+		UChar		unit[2];
+		int32_t		n;
+
+		err = U_ZERO_ERROR;
+		ucnv_reset(conv);
+		n = ucnv_toUChars(conv, unit, 2, &byte, 1, &err);
+		letter[i] = U_SUCCESS(err) && n == 1 && u_isalpha(unit[0]);
+	}
+	ucnv_close(conv);
+	for (i = 0; i < len; i++)
+		if (sample[i] >= 0x80 && letter[sample[i] - 0x80])
+			count++;
+	return count;
+}
+
 /* uchardet's answer for the sample, or NULL. */
 static const PtCharset *
 ask_uchardet(const unsigned char *sample, size_t len)
@@ -567,7 +602,8 @@ ask_icu(const unsigned char *sample, size_t len)
 /*
  * The encoding of a file that is not UTF-8, by PostgreSQL's name (or
  * "MACINTOSH"): MacRoman when its lines end in CR only (old Excel for Mac,
- * "CSV (Macintosh)"); else what uchardet and ICU both name, when they name
+ * "CSV (Macintosh)") and its bytes >= 0x80 are letters in MacRoman at least
+ * as often as in Windows-1252; else what uchardet and ICU both name, when they name
  * encodings of the same family (then ICU's, which tells the Windows and ISO
  * variants apart); else Windows-1252.  Each detector alone guesses wildly on
  * a short list of names, so agreement is what counts as sure.
@@ -581,13 +617,22 @@ pt_guess_single_byte(const void *data, size_t len)
 	const PtCharset *by_uchardet;
 	const PtCharset *by_icu;
 
-	if (memchr(d, '\n', len) == NULL && memchr(d, '\r', len) != NULL)
-		return "MACINTOSH";
-
 	sample = malloc(PT_DETECT_SAMPLE);
 	if (sample == NULL)
 		return "WIN1252";
 	sample_len = detection_sample(d, len, sample);
+
+	/*
+	 * CR-only line ends: old Excel for Mac, unless the characters make more
+	 * sense as Windows-1252 (a Windows program that ended lines in CR).
+	 */
+	if (memchr(d, '\n', len) == NULL && memchr(d, '\r', len) != NULL &&
+		letters(sample, sample_len, "macintosh") >= letters(sample, sample_len, "windows-1252"))
+	{
+		free(sample);
+		return "MACINTOSH";
+	}
+
 	by_uchardet = ask_uchardet(sample, sample_len);
 	by_icu = ask_icu(sample, sample_len);
 	free(sample);

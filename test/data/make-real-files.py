@@ -114,6 +114,15 @@ write("excel-mac-csv-macroman.csv", csv_text([
     ["MAC-4", "François", "Garçon", "1972", "m", "", "", "", "Back pain"],
 ], line_end="\r").encode("mac_roman"))
 
+# A Windows-1252 file whose lines end in CR only (a Windows program set to
+# classic Mac line ends): its accented letters make sense in Windows-1252,
+# not in MacRoman, so it is not read as MacRoman.
+write("cr-only-1252.csv", csv_text([
+    ["CR-1", "Jürgen", "Müller", "1977", "m", "", "", "", ""],
+    ["CR-2", "Renée", "Dupré", "1985", "f", "", "", "", ""],
+    ["CR-3", "Björk", "Jónsdóttir", "1965", "f", "", "", "", ""],
+], line_end="\r").encode("cp1252"))
+
 # --- Excel writing trailing empty columns ----------------------------------
 # When the sheet's used range is wider than the data, Excel ends every row
 # with empty fields (",", ",,,"), differently for different chunks of rows,
