@@ -41,7 +41,7 @@ FROM ptimport.inbox WHERE account_id = 400;
 \set SHOW_CONTEXT never
 SELECT ptimport.submit(NULL, 401);
 SELECT ptimport.submit(convert_to('a,b,c,1980,f', 'UTF8'));
-SELECT ptimport.submit(convert_to('a,b,c,1980,f', 'UTF8'), 401, encoding => 'UTF-16');
+SELECT ptimport.submit(convert_to('a,b,c,1980,f', 'UTF8'), 401, encoding => 'EBCDIC');
 SET ptimport.max_bytes = '1kB';
 SELECT ptimport.submit(convert_to(repeat('x', 1025), 'UTF8'), 401);
 RESET ptimport.max_bytes;

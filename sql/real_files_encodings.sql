@@ -1,6 +1,6 @@
 -- Real files, encodings: what Excel (Windows, Mac, "Unicode Text"),
 -- other locales and broken files give, read with the encoding detected
--- (test/data/real/, made by test/data/make-real-files.py).  The DEBUG line
+-- (test/data/real/, made by test/data/make-real-files.py).  The NOTICE
 -- is how the file was read.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS ptimport;
@@ -19,15 +19,11 @@ $$;
 -- Excel on Windows, plain "CSV": Windows-1252, CRLF, detected; the line
 -- break typed in a cell is refused in that cell only.
 \set f `base64 -w0 test/data/real/excel-win-csv-1252.csv`
-SET client_min_messages = debug1;
 SELECT line_no, internal_id, severity, field, code FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2101);
-RESET client_min_messages;
 SELECT * FROM pg_temp.clients(2101);
 
 -- The same file with encoding => 'WIN1252' given: the same rows.
-SET client_min_messages = debug1;
 SELECT count(*) FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2102, encoding => 'WIN1252');
-RESET client_min_messages;
 SELECT count(*) FROM pg_temp.clients(2102);
 
 -- ... and with encoding => 'UTF8' given: refused, naming the line, with
@@ -39,53 +35,41 @@ SELECT * FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2103, encoding 
 
 -- Excel "CSV UTF-8": a UTF-8 byte-order mark.
 \set f `base64 -w0 test/data/real/excel-win-csv-utf8.csv`
-SET client_min_messages = debug1;
 SELECT count(*) FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2104);
-RESET client_min_messages;
 SELECT * FROM pg_temp.clients(2104);
 
 -- Excel "Unicode Text": UTF-16LE with a byte-order mark, tabs, and a header
 -- row with PT Direct's names.
 \set f `base64 -w0 test/data/real/excel-unicode-text-utf16le.csv`
-SET client_min_messages = debug1;
 SELECT line_no, internal_id, severity, field, code FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2105);
-RESET client_min_messages;
 SELECT * FROM pg_temp.clients(2105);
 
 -- Excel for Mac "CSV (Macintosh)": MacRoman with CR-only line ends, read as
 -- MacRoman without being told; the names MACINTOSH and MACROMAN work too.
 \set f `base64 -w0 test/data/real/excel-mac-csv-macroman.csv`
-SET client_min_messages = debug1;
 SELECT count(*) FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2106);
 SELECT count(*) FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2107, encoding => 'MACINTOSH');
 SELECT count(*) FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2108, encoding => 'MacRoman');
-RESET client_min_messages;
 SELECT * FROM pg_temp.clients(2106);
 SELECT count(*) FROM ptimport.client c1 JOIN ptimport.client c2 USING (internal_id, first_name, last_name)
 WHERE c1.account_id = 2106 AND c2.account_id IN (2107, 2108);
 
 -- CR-only lines whose letters make sense in Windows-1252 are not MacRoman.
 \set f `base64 -w0 test/data/real/cr-only-1252.csv`
-SET client_min_messages = debug1;
 SELECT count(*) FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2215);
-RESET client_min_messages;
 SELECT internal_id, first_name, last_name FROM pg_temp.clients(2215);
 
 -- Excel in a Central European locale: Windows-1250 (both detectors agree)
 -- and semicolons.
 \set f `base64 -w0 test/data/real/excel-pl-semicolon-1250.csv`
-SET client_min_messages = debug1;
 SELECT count(*) FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2109);
-RESET client_min_messages;
 SELECT internal_id, first_name, last_name, client_group FROM pg_temp.clients(2109);
 
 -- UTF-16BE and UTF-32LE byte-order marks are converted too.
-SET client_min_messages = debug1;
 SELECT count(*) FROM ptimport.pt_import_clients(
     '\xfeff00420031002c0041006e006e002c004c00650065002c0031003900380030002c0066'::bytea, 2110);
 SELECT count(*) FROM ptimport.pt_import_clients(
     '\xfffe000043000000310000002c000000c4000000720000006e000000650000002c0000004c00000065000000650000002c000000310000003900000038000000300000002c0000006d000000'::bytea, 2111);
-RESET client_min_messages;
 SELECT internal_id, first_name, last_name FROM pg_temp.clients(2110)
 UNION ALL SELECT internal_id, first_name, last_name FROM pg_temp.clients(2111);
 
@@ -97,10 +81,8 @@ SELECT * FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2112);
 \echo :LAST_ERROR_SQLSTATE
 -- ... which imports when the encoding is given.
 \set VERBOSITY terse
-SET client_min_messages = debug1;
 SELECT count(*) FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2112, encoding => 'UTF-16LE');
 SELECT count(*) FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2113, encoding => 'utf-16');
-RESET client_min_messages;
 \set VERBOSITY default
 
 -- UTF-8 characters and bytes that are not UTF-8 in one file: never read as

@@ -20,10 +20,8 @@ $$;
 -- Excel in Dutch with Dutch column names: dates of birth d-m-yyyy give the
 -- year (31-2-1975 is no date), Geslacht M/V, local mobile numbers warned.
 \set f `base64 -w0 test/data/real/excel-nl-semicolon-header.csv`
-SET client_min_messages = debug1;
 SELECT line_no, internal_id, severity, field, code, message
 FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2301);
-RESET client_min_messages;
 SELECT * FROM pg_temp.clients(2301);
 SELECT rows_total, rows_inserted, rows_failed, rows_warned FROM ptimport.import_run
 WHERE account_id = 2301;
@@ -31,27 +29,21 @@ WHERE account_id = 2301;
 -- Google Sheets: PT Direct's names in another order, an internationalised
 -- email domain, a "(0)" trunk prefix in an international mobile number.
 \set f `base64 -w0 test/data/real/google-sheets.csv`
-SET client_min_messages = debug1;
 SELECT line_no, internal_id, severity, field, code
 FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2302);
-RESET client_min_messages;
 SELECT * FROM pg_temp.clients(2302);
 
 -- Cliniko-like export: 38 columns, "ID", dates of birth, Male/Female; the
 -- columns ptimport does not store are named once, on the header's line.
 \set f `base64 -w0 test/data/real/cliniko-patients.csv`
-SET client_min_messages = debug1;
 SELECT line_no, internal_id, severity, field, code, message
 FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2303);
-RESET client_min_messages;
 SELECT * FROM pg_temp.clients(2303);
 
 -- Nookal export with a Patient ID column: imported; gender O is refused.
 \set f `base64 -w0 test/data/real/nookal-export-with-id.csv`
-SET client_min_messages = debug1;
 SELECT line_no, internal_id, severity, field, code
 FROM ptimport.pt_import_clients(decode(:'f', 'base64'), 2304);
-RESET client_min_messages;
 SELECT * FROM pg_temp.clients(2304);
 
 -- Numbers with decomposed (NFD) text: stored as NFC, one group.
@@ -63,11 +55,9 @@ SELECT count(*) AS groups FROM ptimport.client_group WHERE account_id = 2305;
 
 -- A header's Error column (the failed-rows file's) is ignored silently, and
 -- so are empty header cells.
-SET client_min_messages = debug1;
 SELECT line_no, code, message FROM ptimport.pt_import_clients(convert_to(
 'Internal ID,First name,Last name,Year of birth,Gender,,Error
 H1,Ann,Lee,1980,f,,"Gender ""x"" is not one of m or f"', 'UTF8'), 2306);
-RESET client_min_messages;
 
 -- When two columns name one field, PT Direct's own name wins over a
 -- synonym, and a year column over a date column; the loser is listed.
@@ -106,7 +96,6 @@ SELECT * FROM ptimport.pt_import_clients(convert_to(
 
 -- The columns argument: field names (or NULL to ignore) per file column,
 -- for a file without header, or with one, which is then skipped.
-SET client_min_messages = debug1;
 SELECT line_no, code FROM ptimport.pt_import_clients(convert_to(
 'Lee,Ann,C1,f,1980,ignored,Back pain', 'UTF8'), 2310,
     columns => ARRAY['last_name', 'first_name', 'internal_id', 'gender', 'birth_year', NULL, 'client_group']);
@@ -117,7 +106,6 @@ Ray,Bob,C2,m,1981', 'UTF8'), 2310,
 SELECT line_no, code FROM ptimport.pt_import_clients(convert_to(
 'Ray,Cas,C3,m,1982,extra', 'UTF8'), 2310,
     columns => ARRAY['last_name', 'first_name', 'internal_id', 'gender', 'birth_year']);
-RESET client_min_messages;
 SELECT internal_id, first_name, last_name, birth_year, gender, client_group FROM pg_temp.clients(2310);
 
 -- Argument errors in columns.

@@ -55,8 +55,8 @@ static void refuse_header(const PtImport *imp, const PtCsvRow *row,
 static void add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result);
 static void add_issues(PtImport *imp, const PtCsvRow *row, const PtRowResult *result);
 static PtReportedIssue *new_issue(PtImport *imp);
-static void add_problem_row(PtImport *imp, const PtCsvRow *row, bool failed);
-static char *db_text(const char *s, size_t len, size_t *out_len);
+static void add_problem_row(PtImport *imp, const PtCsvRow *row, bool failed,
+							const char *internal_id, const char *clear_id);
 static char *clipped(const char *s, size_t len, size_t max);
 static bool seen_lookup(PtImport *imp, pt_seen_hash *seen, const char *key, int64 *value);
 
@@ -125,12 +125,29 @@ pt_collect_rows(PtImport *imp)
 						   (long long) imp->rows_total, pt_max_rows),
 				 errhint("Split the file into files of at most %d rows each.", pt_max_rows)));
 
-	/*
-	 * How the file was read.  The import's NOTICE is to say it; until it
-	 * does, a DEBUG1 message shows it (the real_files tests read it).
-	 */
+	/* How the file was read, for the NOTICE. */
 	pt_read_summary(imp);
-	ereport(DEBUG1, (errmsg_internal("%s", imp->read.summary)));
+}
+
+/* s with every occurrence of from replaced by to (palloc'd). */
+char *
+pt_replace_all(const char *s, const char *from, const char *to)
+{
+	StringInfoData out;
+	size_t		from_len = strlen(from);
+	const char *hit;
+
+	if (from_len == 0)
+		return pstrdup(s);
+	initStringInfo(&out);
+	while ((hit = strstr(s, from)) != NULL)
+	{
+		appendBinaryStringInfo(&out, s, hit - s);
+		appendStringInfoString(&out, to);
+		s = hit + from_len;
+	}
+	appendStringInfoString(&out, s);
+	return out.data;
 }
 
 /* Reader callback: validates one row and files its outcome. */
@@ -178,10 +195,7 @@ collect_row(const PtCsvRow *row, void *arg)
 		}
 	}
 	if (result.nissues > 0)
-	{
 		add_issues(imp, row, &result);
-		add_problem_row(imp, row, result.failed);
-	}
 }
 
 /*
@@ -301,7 +315,7 @@ add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 			continue;
 		if (result->keep[f])
 		{
-			s = db_text(result->value[f], result->length[f], &len);
+			s = pt_db_text(result->value[f], result->length[f], &len);
 			pt_column_add(col, s, len);
 		}
 		else
@@ -316,7 +330,7 @@ add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 		if (!seen_lookup(imp, imp->spellings, result->value[PT_FIELD_CLIENT_GROUP], &ord))
 		{
 			size_t		len;
-			char	   *s = db_text(result->value[PT_FIELD_CLIENT_GROUP],
+			char	   *s = pt_db_text(result->value[PT_FIELD_CLIENT_GROUP],
 									result->length[PT_FIELD_CLIENT_GROUP], &len);
 
 			pt_column_add(&imp->group_names, s, len);
@@ -342,9 +356,14 @@ add_client(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 	imp->nclients++;
 }
 
-/* Remembers a row with problems for a file of failed rows. */
+/*
+ * Remembers a row with problems for a file of failed rows, with its
+ * internal_id as the issue log keeps it; clear_id is the unmasked one when
+ * that is masked, so that the row's text is kept masked too.
+ */
 static void
-add_problem_row(PtImport *imp, const PtCsvRow *row, bool failed)
+add_problem_row(PtImport *imp, const PtCsvRow *row, bool failed,
+				const char *internal_id, const char *clear_id)
 {
 	PtProblemRow *out;
 
@@ -360,6 +379,11 @@ add_problem_row(PtImport *imp, const PtCsvRow *row, bool failed)
 	out->failed = failed;
 	out->raw_offset = row->raw_offset;
 	out->raw_length = row->raw_length;
+	out->internal_id = internal_id;
+	out->national_id = clear_id != NULL;
+	out->masked_raw = clear_id == NULL ? NULL :
+		pt_replace_all(pnstrdup(imp->data + row->raw_offset, row->raw_length),
+					   clear_id, internal_id);
 }
 
 /* Copies the row's problems into the report. */
@@ -370,6 +394,7 @@ add_issues(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 	const char *id = pt_row_value(row, imp->read.map.column[PT_FIELD_INTERNAL_ID], &id_len);
 	char	   *internal_id;
 	char	   *raw_line;
+	char	   *clear_id = NULL;
 	int			i;
 
 	/* A header row has no internal_id; a kept one is shown clean. */
@@ -386,6 +411,20 @@ add_issues(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 	internal_id = id_len > 0 ? clipped(id, id_len, PT_MAX_INTERNAL_ID * 4) : NULL;
 	raw_line = clipped(imp->data + row->raw_offset, row->raw_length, PT_RAW_LINE_MAX);
 
+	/* An internal_id that looks like a national id is not kept in full. */
+	for (i = 0; i < result->nissues; i++)
+		if (result->issues[i].code == PT_NATIONAL_ID && internal_id != NULL)
+			clear_id = internal_id;
+	if (clear_id != NULL)
+	{
+		internal_id = palloc(strlen(clear_id) + 1);
+		pt_mask_national_id(clear_id, strlen(clear_id), internal_id);
+		raw_line = pt_replace_all(raw_line, clear_id, internal_id);
+	}
+	/* (the header row is kept apart, as the file's header) */
+	if (imp->read.header_line == 0 || row->line_no != imp->read.header_line)
+		add_problem_row(imp, row, result->failed, internal_id, clear_id);
+
 	for (i = 0; i < result->nissues; i++)
 	{
 		const PtIssue *issue = &result->issues[i];
@@ -396,7 +435,7 @@ add_issues(PtImport *imp, const PtCsvRow *row, const PtRowResult *result)
 		out->severity = issue->severity;
 		out->field = issue->field;
 		out->code = issue->code;
-		out->message = db_text(issue->message, strlen(issue->message), NULL);
+		out->message = pt_db_text(issue->message, strlen(issue->message), NULL);
 		out->raw_line = raw_line;
 	}
 }
@@ -426,21 +465,59 @@ void
 pt_refuse_client(PtImport *imp, int client, const char *internal_id)
 {
 	const PtClientRef *ref = &imp->client_refs[client];
+	int32		line_no = imp->client_lines[client];
+	bool		national_id = pt_looks_like_national_id(internal_id, strlen(internal_id));
+	char	   *raw_line = clipped(imp->data + ref->raw_offset, ref->raw_length, PT_RAW_LINE_MAX);
 	PtIssue		issue;
 	PtReportedIssue *out;
+	PtCsvRow	row;
+	int			lo = 0;
+	int			hi = imp->nproblem_rows;
 
+	const char *clear_id = NULL;
+
+	if (national_id)
+	{
+		char	   *masked = palloc(strlen(internal_id) + 1);
+
+		pt_mask_national_id(internal_id, strlen(internal_id), masked);
+		raw_line = pt_replace_all(raw_line, internal_id, masked);
+		clear_id = internal_id;
+		internal_id = masked;
+	}
 	pt_refused_issue(&issue, imp->mode == PT_MODE_INSERT);
 	out = new_issue(imp);
-	out->line_no = imp->client_lines[client];
+	out->line_no = line_no;
 	out->internal_id = pstrdup(internal_id);
 	out->severity = issue.severity;
 	out->field = issue.field;
 	out->code = issue.code;
-	out->message = db_text(issue.message, strlen(issue.message), NULL);
-	out->raw_line = clipped(imp->data + ref->raw_offset, ref->raw_length, PT_RAW_LINE_MAX);
+	out->message = pt_db_text(issue.message, strlen(issue.message), NULL);
+	out->raw_line = raw_line;
 	imp->rows_failed++;
 	if (ref->warned)
 		imp->rows_warned--;
+
+	/* The row has failed: one with warnings is among the problem rows already. */
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (imp->problem_rows[mid].line_no < line_no)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < imp->nproblem_rows && imp->problem_rows[lo].line_no == line_no)
+		imp->problem_rows[lo].failed = true;
+	else
+	{
+		memset(&row, 0, sizeof(row));
+		row.line_no = line_no;
+		row.raw_offset = ref->raw_offset;
+		row.raw_length = ref->raw_length;
+		add_problem_row(imp, &row, true, out->internal_id, clear_id);
+	}
 }
 
 static int
@@ -466,8 +543,8 @@ pt_sort_issues(PtImport *imp)
  * A UTF-8 value in the database's encoding.  The result may point into the
  * input (it is then not NUL-terminated: use *out_len).
  */
-static char *
-db_text(const char *s, size_t len, size_t *out_len)
+char *
+pt_db_text(const char *s, size_t len, size_t *out_len)
 {
 	char	   *result;
 
@@ -494,9 +571,9 @@ clipped(const char *s, size_t len, size_t max)
 	char	   *text;
 
 	if (len <= max)
-		return db_text(s, len, NULL);
+		return pt_db_text(s, len, NULL);
 	keep = pg_encoding_mbcliplen(PG_UTF8, s, (int) len, (int) max);
-	text = db_text(s, keep, NULL);
+	text = pt_db_text(s, keep, NULL);
 	return psprintf("%s...", text);
 }
 

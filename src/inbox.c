@@ -63,42 +63,45 @@ pt_submit(PG_FUNCTION_ARGS)
 {
 	PtSqlVersion version = pt_sql_version(fcinfo, 4, 7);
 	int64		account_id;
+	PtReadOptions opts;
+	PtMode		mode;
 	Datum		args[9];
 	char		nulls[9];
 	bool		isnull;
 	int64		file_id;
-	int			i;
 
 	pt_require_data(fcinfo->args[0]);
 	account_id = pt_resolve_account(fcinfo->args[1], version);
-	if (!PG_ARGISNULL(3) || version == PT_SQL_1_0)
-		pt_source_encoding(PG_ARGISNULL(3) ? "UTF8" : text_to_cstring(PG_GETARG_TEXT_PP(3)));
-	if (version >= PT_SQL_1_1)
-		pt_parse_mode(fcinfo->args[6]);
+	pt_read_options(&opts, fcinfo->args[3],
+					version >= PT_SQL_1_1 ? fcinfo->args[4] : pt_no_argument,
+					version >= PT_SQL_1_1 ? fcinfo->args[5] : pt_no_argument);
+	mode = version >= PT_SQL_1_1 ? pt_parse_mode(fcinfo->args[6]) : PT_MODE_UPSERT;
 	pt_check_size(PG_GETARG_DATUM(0));
 	if (RecoveryInProgress() || XactReadOnly)
 		pt_refuse_read_only("queue a file");
 
+	/* stored as the import will read it: the encoding by its logged name */
 	memset(nulls, ' ', sizeof(nulls));
 	args[0] = Int64GetDatum(account_id);
 	args[1] = PG_GETARG_DATUM(2);
-	args[2] = PG_ARGISNULL(3) ? CStringGetTextDatum("UTF8") :
-		CStringGetTextDatum(pg_encoding_to_char(pt_source_encoding(text_to_cstring(PG_GETARG_TEXT_PP(3)))));
+	nulls[1] = PG_ARGISNULL(2) ? 'n' : ' ';
+	if (opts.encoding != NULL)
+		args[2] = CStringGetTextDatum(opts.encoding);
+	else if (version == PT_SQL_1_0)
+		args[2] = CStringGetTextDatum("UTF8");	/* 1.0's column is NOT NULL */
+	else
+		nulls[2] = 'n';
 	args[3] = Int64GetDatum((int64) (toast_raw_datum_size(PG_GETARG_DATUM(0)) - VARHDRSZ));
 	args[4] = PG_GETARG_DATUM(0);	/* stored as given, still toasted if it was */
-	nulls[1] = PG_ARGISNULL(2) ? 'n' : ' ';
 	if (version >= PT_SQL_1_1)
 	{
-		if (PG_ARGISNULL(3))
-			nulls[2] = 'n';
 		args[5] = DirectFunctionCall1(namein,
 									  CStringGetDatum(GetUserNameFromId(pt_acting_roleid(), false)));
-		for (i = 4; i <= 5; i++)
-		{
-			args[i + 2] = PG_GETARG_DATUM(i);
-			nulls[i + 2] = PG_ARGISNULL(i) ? 'n' : ' ';
-		}
-		args[8] = CStringGetTextDatum(pt_mode_name(pt_parse_mode(fcinfo->args[6])));
+		args[6] = opts.delimiter ? CStringGetTextDatum(psprintf("%c", opts.delimiter)) : (Datum) 0;
+		nulls[6] = opts.delimiter ? ' ' : 'n';
+		args[7] = PG_GETARG_DATUM(5);
+		nulls[7] = PG_ARGISNULL(5) ? 'n' : ' ';
+		args[8] = CStringGetTextDatum(pt_mode_name(mode));
 	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)

@@ -36,6 +36,9 @@ char	   *pt_account_id_setting = NULL;
 int			pt_inbox_retention_days = 30;
 int			pt_log_retention_days = 90;
 
+/* What an entry point passes for an argument its declaration lacks. */
+const NullableDatum pt_no_argument = {.isnull = true};
+
 /* run_id of this session's latest completed import, 0 if none yet. */
 int64		pt_latest_run_id = 0;
 
@@ -98,7 +101,7 @@ pt_import_clients(PG_FUNCTION_ARGS)
 	PtSqlVersion version = pt_sql_version(fcinfo, 5, 8);
 	PtImport	imp;
 	MemoryContext old;
-	const char *encoding;
+	PtReadOptions opts;
 
 	pt_require_data(fcinfo->args[0]);
 
@@ -118,7 +121,10 @@ pt_import_clients(PG_FUNCTION_ARGS)
 	imp.version = version;
 	imp.account_id = pt_resolve_account(fcinfo->args[1], version);
 	imp.dry_run = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
-	encoding = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	/* 1.0's declaration has no delimiter and no columns argument */
+	pt_read_options(&opts, fcinfo->args[3],
+					version >= PT_SQL_1_1 ? fcinfo->args[5] : pt_no_argument,
+					version >= PT_SQL_1_1 ? fcinfo->args[6] : pt_no_argument);
 	imp.source_name = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
 	imp.mode = version >= PT_SQL_1_1 ? pt_parse_mode(fcinfo->args[7]) : PT_MODE_UPSERT;
 	imp.started_at = GetCurrentTimestamp();
@@ -133,7 +139,7 @@ pt_import_clients(PG_FUNCTION_ARGS)
 									ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(imp.cxt);
 
-	pt_decode_input(&imp, (bytea *) PG_GETARG_POINTER(0), encoding);
+	pt_read_input(&imp, (bytea *) PG_GETARG_POINTER(0), &opts);
 	pt_collect_rows(&imp);
 
 	if (SPI_connect() != SPI_OK_CONNECT)

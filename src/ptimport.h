@@ -58,6 +58,7 @@ extern int	pt_log_retention_days;
 
 /* ptimport.c */
 extern int64 pt_latest_run_id;
+extern const NullableDatum pt_no_argument;
 extern PtSqlVersion pt_sql_version(FunctionCallInfo fcinfo, int nargs_1_0, int nargs_1_1);
 extern void pt_declaration_mismatch(FunctionCallInfo fcinfo) pg_attribute_noreturn();
 extern void pt_refuse_read_only(const char *what) pg_attribute_noreturn();
@@ -161,6 +162,9 @@ typedef struct PtProblemRow
 	bool		failed;			/* false: imported with a warning */
 	size_t		raw_offset;
 	size_t		raw_length;
+	const char *internal_id;	/* as the issue log keeps it (masked), or NULL */
+	bool		national_id;	/* it looks like a national id ... */
+	char	   *masked_raw;		/* ... and the row's text with it masked */
 } PtProblemRow;
 
 /* Where a collected client row came from, kept when the mode may refuse it. */
@@ -252,6 +256,8 @@ extern void pt_read_summary(PtImport *imp);
 extern void pt_collect_rows(PtImport *imp);
 extern void pt_refuse_client(PtImport *imp, int client, const char *internal_id);
 extern void pt_sort_issues(PtImport *imp);
+extern char *pt_replace_all(const char *s, const char *from, const char *to);
+extern char *pt_db_text(const char *s, size_t len, size_t *out_len);
 extern void *pt_reader_realloc(void *ptr, size_t size);
 extern void pt_reader_free(void *ptr);
 

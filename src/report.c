@@ -40,6 +40,12 @@ static const char insert_run_1_0_sql[] =
 	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
 	" RETURNING run_id";
 
+/* The rows with problems, whole, and the header row: for failed_rows(). */
+static const char insert_rows_sql[] =
+	"INSERT INTO ptimport.import_row (account_id, run_id, line_no, kind, internal_id, raw)"
+	" SELECT $1, $2, pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+	"        pg_catalog.unnest($6)";
+
 static const char insert_issues_sql[] =
 	"INSERT INTO ptimport.import_issue (run_id, account_id, line_no, internal_id,"
 	"  severity, field, code, message, raw_line)"
@@ -47,6 +53,7 @@ static const char insert_issues_sql[] =
 	"        pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8),"
 	"        pg_catalog.unnest($9)";
 
+static void log_rows(PtImport *imp);
 static Datum nullable_text(const char *s, char *null_flag);
 static Datum column_map(PtImport *imp, char *null_flag);
 static int64 result_int8(void);
@@ -156,6 +163,8 @@ pt_log_run_end(PtImport *imp)
 			 SPI_processed != 1)
 		elog(ERROR, "could not log the import run");
 
+	if (imp->version >= PT_SQL_1_1)
+		log_rows(imp);
 	if (imp->nissues == 0)
 		return;
 
@@ -180,6 +189,78 @@ pt_log_run_end(PtImport *imp)
 								  text_array(imp, get_raw_line)},
 							  NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not log the import's problems");
+}
+
+/*
+ * Keeps the rows with problems, whole, and the header row, for
+ * failed_rows().  A row whose internal_id looks like a national id keeps it
+ * masked, and is not kept at all when it was imported (with warnings):
+ * there is nothing to fix in it but the id, which must not be kept.
+ */
+static void
+log_rows(PtImport *imp)
+{
+	int32	   *lines;
+	int32	   *line_values;
+	ArrayType  *line_array;
+	PtTextColumn kinds;
+	PtTextColumn ids;
+	PtTextColumn raws;
+	int			n = 0;
+	int			i;
+
+	if (imp->nproblem_rows == 0 && imp->read.header_line == 0)
+		return;
+	lines = palloc((imp->nproblem_rows + 1) * sizeof(int32));
+	pt_column_init(&kinds);
+	pt_column_init(&ids);
+	pt_column_init(&raws);
+	if (imp->read.header_line > 0)
+	{
+		size_t		len;
+		char	   *raw = pt_db_text(imp->read.header_raw, imp->read.header_raw_len, &len);
+
+		lines[n++] = imp->read.header_line;
+		pt_column_add(&kinds, "header", 6);
+		pt_column_add_null(&ids);
+		pt_column_add(&raws, raw, len);
+	}
+	for (i = 0; i < imp->nproblem_rows; i++)
+	{
+		const PtProblemRow *row = &imp->problem_rows[i];
+		char	   *raw;
+
+		if (row->national_id && !row->failed)
+			continue;
+		raw = row->masked_raw ? row->masked_raw :
+			pnstrdup(imp->data + row->raw_offset, row->raw_length);
+		raw = pt_db_text(raw, strlen(raw), NULL);
+		lines[n++] = row->line_no;
+		if (row->failed)
+			pt_column_add(&kinds, "failed", 6);
+		else
+			pt_column_add(&kinds, "warned", 6);
+		if (row->internal_id != NULL)
+			pt_column_add(&ids, row->internal_id, strlen(row->internal_id));
+		else
+			pt_column_add_null(&ids);
+		pt_column_add(&raws, raw, strlen(raw));
+	}
+	if (n == 0)
+		return;
+	line_array = pt_fixed_array(INT4OID, n, (void **) &line_values);
+	memcpy(line_values, lines, n * sizeof(int32));
+	if (SPI_execute_with_args(insert_rows_sql, 6,
+							  (Oid[]) {INT8OID, INT8OID, INT4ARRAYOID, TEXTARRAYOID,
+								  TEXTARRAYOID, TEXTARRAYOID},
+							  (Datum[]) {Int64GetDatum(imp->account_id),
+								  Int64GetDatum(imp->run_id),
+								  PointerGetDatum(line_array),
+								  PointerGetDatum(pt_column_array(&kinds)),
+								  PointerGetDatum(pt_column_array(&ids)),
+								  PointerGetDatum(pt_column_array(&raws))},
+							  NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not keep the rows with problems");
 }
 
 /* A text Datum for s, or a null (nulls flag set to 'n') when s is NULL. */
@@ -254,7 +335,7 @@ pt_report(PtImport *imp, FunctionCallInfo fcinfo)
 
 	ereport(NOTICE,
 			(errmsg("%s %lld of %lld %s: %lld inserted, %lld updated, %lld unchanged; "
-					"%lld %s skipped; %lld %s created",
+					"%lld %s skipped; %lld %s created%s%s",
 					imp->dry_run ? "would import" : "imported",
 					(long long) imported, (long long) imp->rows_total,
 					plural(imp->rows_total, "row", "rows"),
@@ -262,7 +343,9 @@ pt_report(PtImport *imp, FunctionCallInfo fcinfo)
 					(long long) imp->unchanged,
 					(long long) imp->rows_failed, plural(imp->rows_failed, "row", "rows"),
 					(long long) imp->groups_created,
-					plural(imp->groups_created, "group", "groups")),
+					plural(imp->groups_created, "group", "groups"),
+					imp->read.summary ? "; " : "",
+					imp->read.summary ? imp->read.summary : ""),
 			 imp->logged ?
 			 errdetail("The run is logged as run_id %lld in ptimport.import_run%s.",
 					   (long long) imp->run_id,
