@@ -967,13 +967,29 @@ COMMENT ON FUNCTION ptimport.revert_run(bigint, boolean, bigint) IS
 'undoes an import: deletes the clients it inserted, restores the values it overwrote, and reports clients changed since';
 
 -- ---------------------------------------------------------------------------
+-- Failed rows as a file
+-- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION ptimport.failed_rows(
+	run_id		bigint,
+	include_warnings boolean DEFAULT false,
+	account_id	bigint DEFAULT NULL)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'pt_failed_rows'
+LANGUAGE C STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION ptimport.failed_rows(bigint, boolean, bigint) IS
+'the rows of a run that were not imported, as a CSV file to fix and import again, with an Error column';
+
+-- ---------------------------------------------------------------------------
 -- Personal data: erasure
 -- ---------------------------------------------------------------------------
 
 /*
- * Whether a file names a client: true when one of its rows, read as the
- * import would read it (encoding, delimiter, columns), has that internal_id.
- * A file that cannot be decoded is searched for the id's bytes instead.
+ * Whether a file names a client: true when a value of one of its rows,
+ * decoded and split as the import would (encoding, delimiter), is that
+ * internal_id.  A file that cannot be decoded is searched for the id's bytes.
  */
 CREATE OR REPLACE FUNCTION ptimport.file_mentions(
 	content		bytea,
@@ -1160,6 +1176,7 @@ BEGIN
 				   ' ptimport.submit(bytea, bigint, text, text, text, text[], text),'
 				   ' ptimport.revert_run(bigint, boolean, bigint),'
 				   ' ptimport.erase_client(bigint, text),'
+				   ' ptimport.failed_rows(bigint, boolean, bigint),'
 				   ' ptimport.last_run_id(), ptimport.current_account()'
 				   ' TO %s', role);
 	EXECUTE format('GRANT SELECT ON ptimport.account_clients, ptimport.account_groups,'
@@ -1225,6 +1242,7 @@ REVOKE ALL ON FUNCTION ptimport.acting_role() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.run_changes(bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.revert_run(bigint, boolean, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.erase_client(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.failed_rows(bigint, boolean, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.file_mentions(bytea, text, text, text[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.mask_internal_id(text) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE ptimport.drain_inbox(interval) FROM PUBLIC;

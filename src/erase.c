@@ -29,9 +29,10 @@ static void match_row(const PtCsvRow *row, void *arg);
 /*
  * file_mentions(content bytea, encoding text, delimiter text, columns text[],
  *				 internal_id text) returns boolean
- *	  True when a row of the file, read as pt_import_clients would read it
- *	  with these arguments, has this internal_id.  A file that cannot be
- *	  read (it was refused whole) is searched for the id's UTF-8 bytes.
+ *	  True when a row of the file, decoded and split as pt_import_clients
+ *	  would with these arguments, has a value equal to this internal_id.  A
+ *	  file that cannot be decoded (it was refused whole) is searched for the
+ *	  id's UTF-8 bytes.
  */
 Datum
 pt_file_mentions(PG_FUNCTION_ARGS)
@@ -59,8 +60,11 @@ pt_file_mentions(PG_FUNCTION_ARGS)
 	memset(&imp, 0, sizeof(imp));
 	PG_TRY();
 	{
-		pt_decode_input(&imp, content,
-						PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)));
+		PtReadOptions opts;
+
+		/* the columns argument is checked, but every column is searched */
+		pt_read_options(&opts, fcinfo->args[1], fcinfo->args[2], fcinfo->args[3]);
+		pt_read_input(&imp, content, &opts);
 	}
 	PG_CATCH();
 	{
@@ -95,16 +99,26 @@ pt_file_mentions(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(mention.found);
 }
 
-/* Reader callback: notes whether the row's internal_id is the one sought. */
+/*
+ * Reader callback: notes whether a value of the row is the internal_id
+ * sought.  Every column is compared, so a header row or a column mapping
+ * cannot hide it; a row where the id stands in another column is taken to
+ * name the client too, which errs on the side of erasing.
+ */
 static void
 match_row(const PtCsvRow *row, void *arg)
 {
 	PtMention  *mention = arg;
-	size_t		len;
-	const char *id = pt_row_value(row, PT_FIELD_INTERNAL_ID, &len);
+	int			i;
 
-	if (len == mention->len && memcmp(id, mention->internal_id, mention->len) == 0)
-		mention->found = true;
+	for (i = 0; i < row->nfields && i < PT_MAX_COLUMNS; i++)
+	{
+		size_t		len;
+		const char *value = pt_row_value(row, i, &len);
+
+		if (len == mention->len && memcmp(value, mention->internal_id, len) == 0)
+			mention->found = true;
+	}
 }
 
 /*

@@ -16,6 +16,7 @@
 
 #include "textnorm.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,20 @@ const char *
 pt_field_name(PtField field)
 {
 	return field == PT_FIELD_NONE ? NULL : field_names[field];
+}
+
+/* A field as PT Direct's help names it, for a header row: "First name". */
+const char *
+pt_field_title(PtField field)
+{
+	static char titles[PT_NFIELDS][32];
+
+	if (titles[field][0] == '\0')
+	{
+		snprintf(titles[field], sizeof(titles[field]), "%s", field_labels[field]);
+		titles[field][0] = (char) toupper((unsigned char) titles[field][0]);
+	}
+	return titles[field];
 }
 
 const char *
@@ -249,8 +264,8 @@ pt_validate_row(const PtCsvRow *row, const PtColumnMap *map, int this_year,
 		pt_looks_like_national_id(result->value[PT_FIELD_INTERNAL_ID],
 								  result->length[PT_FIELD_INTERNAL_ID]))
 		pt_add_issue(result, PT_WARNING, PT_FIELD_INTERNAL_ID, PT_NATIONAL_ID,
-					 "The internal_id looks like an NHS or social security number. "
-					 "The row was imported, but use a neutral key of your own instead.");
+					 "The internal_id looks like an NHS or social security number, so the "
+					 "log keeps it masked. Use a neutral key of your own instead.");
 }
 
 /* Records that the row repeats the internal_id of the row on first_line. */

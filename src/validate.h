@@ -127,6 +127,7 @@ extern void pt_add_duplicate(PtRowResult *result, long first_line);
 extern void pt_refused_issue(PtIssue *issue, bool insert_mode);
 extern const char *pt_show_value(char *buf, size_t size, const char *s, size_t len);
 extern const char *pt_field_name(PtField field);
+extern const char *pt_field_title(PtField field);
 extern const char *pt_code_name(PtCode code);
 extern const char *pt_severity_name(PtSeverity severity);
 extern bool pt_valid_email(const char *s, size_t len);
