@@ -86,17 +86,19 @@ JOIN ptimport.import_issue AS i USING (account_id, run_id)
 WHERE s.account_id = 400 AND s.source_name = 'first.csv'
 ORDER BY i.line_no;
 
--- A refused file among good ones: too many rows, bad bytes, a NUL byte and
--- UTF-16 are each marked failed with the import's own message, detail and
--- hint, and the good files before and after them are imported.
+-- A refused file among good ones: too many rows, bytes that are not the
+-- encoding the file was submitted with, a NUL byte and a workbook that is
+-- not CSV are each marked failed with the import's own message, detail
+-- and hint, and the good files before and after them are imported.
 SET ptimport.max_rows = 2;
 SELECT ptimport.submit(convert_to(E'e1,Eva,Ek,1980,f\ne2,Eli,Ek,1980,m', 'UTF8'), 420, 'good-1.csv') > 0 AS queued;
 SELECT ptimport.submit(convert_to(E'e3,A,B,1980,f\ne4,A,B,1980,f\ne5,A,B,1980,f', 'UTF8'), 420, 'three-rows.csv') > 0 AS queued;
-SELECT ptimport.submit('\x65392c4ce9612c4b2c313938302c66'::bytea, 420, 'latin1.csv') > 0 AS queued;
+SELECT ptimport.submit('\x65392c4ce9612c4b2c313938302c66'::bytea, 420, 'latin1.csv',
+					   encoding => 'UTF8') > 0 AS queued;
 SELECT ptimport.submit('\x65372c412c422c313938302c660065382c412c422c313938302c66'::bytea, 420, 'nul.csv') > 0 AS queued;
-SELECT ptimport.submit('\xfffe65003900'::bytea, 420, 'utf16.csv') > 0 AS queued;
+SELECT ptimport.submit('\x504b0304140006000800'::bytea, 420, 'workbook.xlsx') > 0 AS queued;
 SELECT ptimport.submit(convert_to('e6,Emma,Ek,1980,f', 'UTF8'), 420, 'good-2.csv') > 0 AS queued;
--- The Latin-1 file imports when it says its encoding.
+-- The Latin-1 file imports when it says its encoding (or says none).
 SELECT ptimport.submit('\x65392c4ce9612c4b2c313938302c66'::bytea, 420, 'latin1-declared.csv',
 					   encoding => 'LATIN1') > 0 AS queued;
 SELECT ptimport.process_inbox() AS processed;

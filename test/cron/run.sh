@@ -81,7 +81,7 @@ q "SELECT ptimport.submit(convert_to(E'c1,Ann,Lee,1980,f,ann@example.com,,,Knee\
                                      'c2,Bob,Lee,1975,x\\n'
                                      'c3,Cy,Lee,1990,m,,0031612345678,,', 'UTF8'),
                           42, 'clients.csv')" >/dev/null || fail "submit failed"
-q "SELECT ptimport.submit('\\x63312c4ce9612c4b2c313938302c66'::bytea, 43, 'excel.csv')" >/dev/null ||
+q "SELECT ptimport.submit('\\x63312c4ce9612c4b2c313938302c66'::bytea, 43, 'excel.csv', encoding => 'UTF8')" >/dev/null ||
     fail "submit failed"
 [ "$(q "SELECT string_agg(state, ',' ORDER BY file_id) FROM ptimport.inbox")" = "queued,queued" ] ||
     fail "submitted files are not queued"

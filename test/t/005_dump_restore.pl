@@ -67,7 +67,7 @@ run($source, 'practice',
 run($source, 'practice',
 	"SET ptimport.account_id = $acc1; SELECT ptimport.submit("
 	  . sql_bytes(client_file(20, 'B'))
-	  . ", source_name => 'b.csv'), ptimport.submit('\\xfffe4100'::bytea, source_name => 'utf16.csv')",
+	  . ", source_name => 'b.csv'), ptimport.submit('\\x41004200'::bytea, source_name => 'utf16.csv')",
 	'regress_practice_app');
 run($source, 'practice', 'CALL ptimport.drain_inbox()', 'regress_worker');
 run($source, 'practice',

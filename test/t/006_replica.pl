@@ -62,7 +62,7 @@ $standby->start;
 # 2, an inbox run with a file refused whole, and a file left queued.
 run_ok($primary, "SET ptimport.account_id = $acc1;\n"
 	  . "SELECT count(*) FROM ptimport.pt_import_clients(" . sql_bytes(client_file(200, 'B')) . ");\n"
-	  . "SELECT ptimport.submit('\\xfffe4100'::bytea, source_name => 'utf16.csv');",
+	  . "SELECT ptimport.submit('\\x41004200'::bytea, source_name => 'utf16.csv');",
 	'regress_practice_app');
 run_ok($primary, "SELECT count(*) FROM ptimport.pt_import_clients("
 	  . sql_bytes(client_file(30, 'C')) . ", $acc2);\n"
