@@ -1,8 +1,10 @@
 #!/bin/bash
 # The demo: installs what ptimport needs, builds and installs it, starts a
-# throwaway PostgreSQL 15 cluster, imports test/data/sample_clients.csv for
-# account 1 and prints the report, the clients and the run log.  The cluster
-# is dropped at the end.
+# throwaway PostgreSQL 15 cluster and shows ptimport as a practice meets it:
+# an application role that may act for one account imports the file German
+# Excel wrote (Windows-1252, semicolons, Excel-mangled values), sees its
+# clients through the views, downloads the rows to fix, re-imports the
+# fixed file, and undoes an import.  The cluster is dropped at the end.
 #
 # Usage: test/demo.sh     (as root, or a user with sudo)
 #   PG_CONFIG picks the PostgreSQL installation (default: the system's 15).
@@ -16,28 +18,59 @@ sudo_cmd=()
 make -s PG_CONFIG="$PG_CONFIG"
 "${sudo_cmd[@]}" make -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 
-# Inside the throwaway cluster: the file is read client-side by psql and sent
-# as a bytea parameter, as an application would.
-test/with-server.sh bash -c '
+# As root, the server runs as postgres, who must read the files.
+work=$(mktemp -d /tmp/ptimport-demo.XXXXXX)
+cp test/data/real/excel-de-semicolon-1252.csv "$work/"
+chmod -R a+rX "$work"
+trap 'rm -rf "$work"' EXIT
+
+# Inside the throwaway cluster: the file is read client-side by psql and
+# sent as a bytea parameter, as an application would.
+test/with-server.sh env DEMO="$work" bash -c '
 set -euo pipefail
 psql -X -q -v ON_ERROR_STOP=1 <<SQL
+\pset footer off
 CREATE EXTENSION ptimport;
 \echo
-\echo === Importing test/data/sample_clients.csv into account 1
-\set file \`base64 -w0 test/data/sample_clients.csv\`
+\echo === A superuser sets up the practice application role for account 42
+CREATE ROLE practice_app;
+SELECT ptimport.grant_app('"'"'practice_app'"'"');
+SELECT ptimport.grant_account('"'"'practice_app'"'"', 42);
+
+SET ROLE practice_app;
+SET ptimport.account_id = 42;
+\echo === German Excel wrote this file: Windows-1252, semicolons, no header
+\! iconv -f cp1252 -t utf-8 \$DEMO/excel-de-semicolon-1252.csv
+\echo
+\echo === Importing it as practice_app, for account 42 (encoding and delimiter detected)
+\set file \`base64 -w0 \$DEMO/excel-de-semicolon-1252.csv\`
 SELECT line_no, severity, field, code, message
-FROM ptimport.pt_import_clients(decode(:'"'"'file'"'"', '"'"'base64'"'"'), 1,
-                                source_name => '"'"'sample_clients.csv'"'"');
-\echo === The clients now stored
+FROM ptimport.pt_import_clients(decode(:'"'"'file'"'"', '"'"'base64'"'"'),
+                                source_name => '"'"'Klienten.csv'"'"');
+SELECT ptimport.last_run_id() AS run \gset
+\echo === The clients of account 42, through the view
 SELECT internal_id, first_name, last_name, birth_year, gender, email, mobile,
-       diagnosis_code, g.name AS client_group
-FROM ptimport.client c LEFT JOIN ptimport.client_group g USING (account_id, group_id)
-WHERE c.account_id = 1 ORDER BY internal_id;
-\echo === The run log
-SELECT run_id, source_name, rows_total, rows_inserted, rows_updated, rows_unchanged,
-       rows_failed, rows_warned, groups_created FROM ptimport.import_run;
-\echo === The same file again, as a dry run: nothing would change
-SELECT count(*) AS problems
-FROM ptimport.pt_import_clients(decode(:'"'"'file'"'"', '"'"'base64'"'"'), 1, dry_run => true);
+       diagnosis_code, client_group
+FROM ptimport.account_clients ORDER BY internal_id;
+\echo === The run log says how the file was read
+SELECT run_id, source_name, encoding, delimiter, rows_total, rows_inserted,
+       rows_failed, rows_warned, groups_created, run_by
+FROM ptimport.account_runs;
+\echo === The rows to fix, as the file the practice downloads
+SELECT convert_from(substring(ptimport.failed_rows(:run) FROM 4), '"'"'UTF8'"'"') AS failed_rows;
+\echo === The practice writes the real internal_id over 5,58199E+12 and imports the same file again
+SELECT convert_from(substring(ptimport.failed_rows(:run) FROM 4), '"'"'UTF8'"'"') AS fixed \gset
+SELECT line_no, code, message
+FROM ptimport.pt_import_clients(convert_to(replace(:'"'"'fixed'"'"', '"'"'5,58199E+12'"'"', '"'"'PT-3004'"'"'), '"'"'UTF8'"'"'));
+SELECT ptimport.last_run_id() AS fix_run \gset
+SELECT internal_id, first_name, last_name FROM ptimport.account_clients ORDER BY internal_id;
+\echo === That second import was the wrong one after all: undo it
+SELECT * FROM ptimport.revert_run(:fix_run);
+SELECT internal_id, first_name, last_name FROM ptimport.account_clients ORDER BY internal_id;
+\echo === practice_app cannot read or write the tables, nor reach another account
+\set ON_ERROR_STOP 0
+SELECT count(*) FROM ptimport.client;
+SELECT set_config('"'"'ptimport.account_id'"'"', '"'"'43'"'"', false);
+SELECT count(*) FROM ptimport.account_clients;
 SQL
 '
