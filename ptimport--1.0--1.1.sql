@@ -266,6 +266,24 @@ CREATE TABLE IF NOT EXISTS ptimport.run_undo (
 		ON DELETE CASCADE
 );
 
+-- Undo data is written with every import: compress it with LZ4 (fast)
+-- rather than pglz, where the server has it.
+DO $$
+DECLARE
+	c	text;
+BEGIN
+	IF EXISTS (SELECT FROM pg_catalog.pg_settings AS s
+			   WHERE s.name OPERATOR(pg_catalog.=) 'default_toast_compression'
+				 AND 'lz4' OPERATOR(pg_catalog.=) ANY (s.enumvals)) THEN
+		FOREACH c IN ARRAY ARRAY['inserted_internal_ids', 'inserted_lines', 'updated_ids',
+								 'updated_lines', 'updated_at_before', 'before', 'after',
+								 'created_group_ids'] LOOP
+			EXECUTE pg_catalog.format('ALTER TABLE ptimport.run_undo ALTER COLUMN %I SET COMPRESSION lz4', c);
+		END LOOP;
+	END IF;
+END
+$$;
+
 /*
  * The rows of a file that had problems, whole and as they were (decoded to
  * UTF-8), and the file's header row: what failed_rows() gives back as a

@@ -37,9 +37,9 @@ static const char access_sql[] =
 	"                 AND (a.account_id OPERATOR(pg_catalog.=) $2 OR a.account_id IS NULL))";
 
 /*
- * The account's row, made on its first import and locked until the end of
- * the transaction.  Two statements, so the lock is a plain row lock that
- * process_inbox can test with SKIP LOCKED.
+ * The account's row, locked until the end of the transaction: a plain row
+ * lock, which process_next_file can test with SKIP LOCKED.  The row is made
+ * on the account's first import, and locked then.
  */
 static const char ensure_account_sql[] =
 	"INSERT INTO ptimport.account (account_id) VALUES ($1)"
@@ -318,6 +318,11 @@ pt_lock_account(int64 account_id, PtSqlVersion version)
 							Int32GetDatum((int32) (uint32) account_id));
 		return;
 	}
+	if (SPI_execute_with_args(lock_account_sql, 1, (Oid[]) {INT8OID}, &arg, NULL,
+							  false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not lock account %lld", (long long) account_id);
+	if (SPI_processed == 1)
+		return;
 	if (SPI_execute_with_args(ensure_account_sql, 1, (Oid[]) {INT8OID}, &arg, NULL,
 							  false, 0) != SPI_OK_INSERT ||
 		SPI_execute_with_args(lock_account_sql, 1, (Oid[]) {INT8OID}, &arg, NULL,

@@ -18,6 +18,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/datetime.h"
@@ -248,7 +249,16 @@ pt_mode_name(PtMode mode)
 bool
 pt_citus_loaded(void)
 {
-	return OidIsValid(get_extension_oid("citus", true));
+	static LocalTransactionId checked_in = InvalidLocalTransactionId;
+	static bool loaded;
+
+	/* pg_extension has no syscache: look once per transaction */
+	if (checked_in != MyProc->lxid)
+	{
+		loaded = OidIsValid(get_extension_oid("citus", true));
+		checked_in = MyProc->lxid;
+	}
+	return loaded;
 }
 
 /* This year in the session's time zone, as current_date sees it. */

@@ -52,17 +52,17 @@
 
 /*
  * The values of the columns an update changed, before (pick PT_BEFORE: from
- * o, the client as it was) or after (PT_AFTER: from n, the row of the
- * file), NULL for the columns it does not change, as a
- * ptimport.client_values.  An optional column changes only when the file
- * gives it a value (PT_UPDATE_SET).
+ * the columns prefixed o, the client as it was) or after (PT_AFTER: from
+ * those prefixed n, the row of the file), NULL for the columns it does not
+ * change, as a ptimport.client_values.  An optional column changes only
+ * when the file gives it a value (PT_UPDATE_SET).
  */
-#define PT_BEFORE(o, n, col) o "." col
-#define PT_AFTER(o, n, col) n "." col
+#define PT_BEFORE(o, n, col) o col
+#define PT_AFTER(o, n, col) n col
 #define PT_CHANGED_REQUIRED(o, n, col, pick) \
-	"CASE WHEN " o "." col " IS DISTINCT FROM " n "." col " THEN " pick(o, n, col) " END"
+	"CASE WHEN " o col " IS DISTINCT FROM " n col " THEN " pick(o, n, col) " END"
 #define PT_CHANGED_OPTIONAL(o, n, col, pick) \
-	"CASE WHEN " n "." col " IS NOT NULL AND " o "." col " IS DISTINCT FROM " n "." col \
+	"CASE WHEN " n col " IS NOT NULL AND " o col " IS DISTINCT FROM " n col \
 	" THEN " pick(o, n, col) " END"
 #define PT_CHANGED_VALUES(o, n, pick) \
 	"ROW(" PT_CHANGED_REQUIRED(o, n, "first_name", pick) ", " \
@@ -147,7 +147,11 @@ static const char upsert_clients_sql[] =
 	"        NULLIF(pg_catalog.unnest($10), 0) AS group_id, pg_catalog.unnest($15) AS line_no),"
 	/* the rows to write, with the client each one changes (o) if it exists */
 	" changes AS MATERIALIZED ("
-	"  SELECT s.*, o AS o"
+	"  SELECT s.*, o.client_id AS o_client_id, o.updated_at AS o_updated_at,"
+	"         o.first_name AS o_first_name, o.last_name AS o_last_name,"
+	"         o.birth_year AS o_birth_year, o.gender AS o_gender, o.email AS o_email,"
+	"         o.mobile AS o_mobile, o.diagnosis_code AS o_diagnosis_code,"
+	"         o.group_id AS o_group_id"
 	"  FROM src AS s"
 	"  LEFT JOIN ptimport.client AS o ON o.account_id = $1 AND o.internal_id = s.internal_id"
 	"  WHERE CASE WHEN o.client_id IS NULL THEN $12 <> 'update'"
@@ -167,14 +171,14 @@ static const char upsert_clients_sql[] =
 	"         inserted_internal_ids, inserted_lines, updated_ids, updated_lines,"
 	"         updated_at_before, before, after, created_group_ids)"
 	"  SELECT $1, $13, $11, (SELECT w.xmin FROM written AS w LIMIT 1),"
-	"         " PT_UNDO_ARRAY("s.internal_id", "(s.o).client_id IS NULL", "text") ","
-	"         " PT_UNDO_ARRAY("s.line_no", "(s.o).client_id IS NULL", "int4") ","
-	"         " PT_UNDO_ARRAY("(s.o).client_id", "(s.o).client_id IS NOT NULL", "int8") ","
-	"         " PT_UNDO_ARRAY("s.line_no", "(s.o).client_id IS NOT NULL", "int4") ","
-	"         " PT_UNDO_ARRAY("(s.o).updated_at", "(s.o).client_id IS NOT NULL", "timestamptz") ","
-	"         " PT_UNDO_ARRAY(PT_CHANGED_VALUES("(s.o)", "s", PT_BEFORE), "(s.o).client_id IS NOT NULL",
+	"         " PT_UNDO_ARRAY("s.internal_id", "s.o_client_id IS NULL", "text") ","
+	"         " PT_UNDO_ARRAY("s.line_no", "s.o_client_id IS NULL", "int4") ","
+	"         " PT_UNDO_ARRAY("s.o_client_id", "s.o_client_id IS NOT NULL", "int8") ","
+	"         " PT_UNDO_ARRAY("s.line_no", "s.o_client_id IS NOT NULL", "int4") ","
+	"         " PT_UNDO_ARRAY("s.o_updated_at", "s.o_client_id IS NOT NULL", "timestamptz") ","
+	"         " PT_UNDO_ARRAY(PT_CHANGED_VALUES("s.o_", "s.", PT_BEFORE), "s.o_client_id IS NOT NULL",
 								 "ptimport.client_values") ","
-	"         " PT_UNDO_ARRAY(PT_CHANGED_VALUES("(s.o)", "s", PT_AFTER), "(s.o).client_id IS NOT NULL",
+	"         " PT_UNDO_ARRAY(PT_CHANGED_VALUES("s.o_", "s.", PT_AFTER), "s.o_client_id IS NOT NULL",
 								 "ptimport.client_values") ","
 	"         $14"
 	"  FROM changes AS s"
