@@ -90,15 +90,18 @@ SELECT count(*) FILTER (WHERE state = 'done') AS done,
        (SELECT sum(rows_inserted) FROM ptimport.import_run) AS clients_inserted
 FROM ptimport.inbox;
 
--- The scheduler runs that imported files, and how long each took.
+-- The scheduler runs that imported files: the files each one processed
+-- (from its start to the next run's), and how long after its start the
+-- last of them was done.
 SELECT d.runid, d.status, d.start_time::time(0) AS started,
-       round(extract(epoch FROM d.end_time - d.start_time)::numeric, 2) AS run_s,
-       (SELECT count(*) FROM ptimport.inbox AS i
-        WHERE i.processed_at BETWEEN d.start_time AND d.end_time) AS files,
-       round(extract(epoch FROM (SELECT max(i.processed_at) FROM ptimport.inbox AS i
-                                 WHERE i.processed_at BETWEEN d.start_time AND d.end_time)
-                               - d.start_time)::numeric, 2) AS drained_after_s
+       count(i.file_id) AS files,
+       round(extract(epoch FROM max(i.processed_at) - d.start_time)::numeric, 2) AS drained_after_s
 FROM cron.job_run_details AS d
+LEFT JOIN ptimport.inbox AS i
+  ON i.processed_at >= d.start_time
+ AND i.processed_at < COALESCE((SELECT min(n.start_time) FROM cron.job_run_details AS n
+								WHERE n.start_time > d.start_time), 'infinity')
+GROUP BY d.runid, d.status, d.start_time
 ORDER BY d.runid;
 
 -- From submit to done, per file (includes the wait for the tick).
