@@ -126,6 +126,9 @@ expect "excel.csv failed whole, with the import's message" \
     "SELECT concat_ws(' | ', state, error, error_sqlstate, run_id IS NULL)
      FROM ptimport.inbox WHERE source_name = 'excel.csv'" \
     "failed | file is not valid UTF8 | 22021 | t"
+expect "each file was committed in a transaction of its own" \
+    "SELECT count(DISTINCT xmin::text) FROM ptimport.inbox" \
+    "2"
 expect "nothing was written for account 43" \
     "SELECT count(*) FROM ptimport.client WHERE account_id = 43" \
     "0"
