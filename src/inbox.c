@@ -18,6 +18,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 
 /*
  * The C names carry the pt_ prefix: the library is loaded with global
@@ -41,13 +42,16 @@ static const char insert_file_1_0_sql[] =
 	" VALUES ($1, $2, $3, $4, $5)"
 	" RETURNING file_id";
 
-/* A processed file expires $1 days after it was processed. */
+/*
+ * A processed file expires $1 days after it was processed; $2 is the time
+ * now.  (Taken by the caller, not clock_timestamp() in the statement: Citus
+ * refuses a volatile function in an UPDATE of a distributed table.)
+ */
 static const char purge_sql[] =
 	"UPDATE ptimport.inbox"
-	" SET content = NULL, content_deleted_at = pg_catalog.clock_timestamp()"
+	" SET content = NULL, content_deleted_at = $2"
 	" WHERE content IS NOT NULL AND state IN ('done', 'failed')"
-	"   AND processed_at <= pg_catalog.clock_timestamp()"
-	"                        - pg_catalog.make_interval(days => $1)";
+	"   AND processed_at <= $2 - pg_catalog.make_interval(days => $1)";
 
 /*
  * submit(data bytea, account_id bigint, source_name text, encoding text
@@ -132,8 +136,9 @@ pt_purge_inbox(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(purge_sql, 1, (Oid[]) {INT4OID},
-							  (Datum[]) {Int32GetDatum(pt_inbox_retention_days)},
+	if (SPI_execute_with_args(purge_sql, 2, (Oid[]) {INT4OID, TIMESTAMPTZOID},
+							  (Datum[]) {Int32GetDatum(pt_inbox_retention_days),
+								  TimestampTzGetDatum(GetCurrentTimestamp())},
 							  NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not delete expired inbox contents");
 	purged = SPI_processed;
