@@ -41,40 +41,44 @@ CREATE COLLATION IF NOT EXISTS ptimport.group_name
  * Groups that 1.0 kept apart but the collation makes equal (a name in NFC
  * and in NFD, or letters whose case 1.0's lower() did not fold) are merged
  * into the oldest of them, whose spelling stays: its clients take it over
- * and the others are deleted.
+ * and the others are deleted.  The view lists each group to merge away and
+ * the group it goes into; it is dropped again at the end.  (Not a temporary
+ * table: on a Citus worker, which runs this script in a prepared
+ * transaction, a temporary object makes PREPARE TRANSACTION fail.)
  */
+CREATE OR REPLACE VIEW ptimport.group_merge_1_1 AS
+SELECT account_id, group_id, keep_id
+FROM (SELECT g.account_id, g.group_id,
+			 pg_catalog.first_value(g.group_id) OVER (
+				PARTITION BY g.account_id, g.name COLLATE ptimport.group_name
+				ORDER BY g.group_id) AS keep_id
+	  FROM ptimport.client_group AS g) AS s
+WHERE group_id OPERATOR(pg_catalog.<>) keep_id;
+
 DO $$
 DECLARE
 	v_moved		bigint;
 	v_merged	bigint;
 BEGIN
-	CREATE TEMPORARY TABLE ptimport_group_merge ON COMMIT DROP AS
-	SELECT account_id, group_id, keep_id
-	FROM (SELECT g.account_id, g.group_id,
-				 pg_catalog.first_value(g.group_id) OVER (
-					PARTITION BY g.account_id, g.name COLLATE ptimport.group_name
-					ORDER BY g.group_id) AS keep_id
-		  FROM ptimport.client_group AS g) AS s
-	WHERE group_id OPERATOR(pg_catalog.<>) keep_id;
-
 	UPDATE ptimport.client AS c SET group_id = m.keep_id
-	FROM ptimport_group_merge AS m
+	FROM ptimport.group_merge_1_1 AS m
 	WHERE c.account_id OPERATOR(pg_catalog.=) m.account_id
 	  AND c.group_id OPERATOR(pg_catalog.=) m.group_id;
 	GET DIAGNOSTICS v_moved = ROW_COUNT;
 
 	DELETE FROM ptimport.client_group AS g
-	USING ptimport_group_merge AS m
+	USING ptimport.group_merge_1_1 AS m
 	WHERE g.account_id OPERATOR(pg_catalog.=) m.account_id
 	  AND g.group_id OPERATOR(pg_catalog.=) m.group_id;
 	GET DIAGNOSTICS v_merged = ROW_COUNT;
 
-	DROP TABLE ptimport_group_merge;
 	IF v_merged > 0 THEN
 		RAISE WARNING 'merged % client groups into groups whose names are equal to them, case-insensitively; % clients moved', v_merged, v_moved;
 	END IF;
 END
 $$;
+
+DROP VIEW ptimport.group_merge_1_1;
 
 -- ---------------------------------------------------------------------------
 -- Keys that include account_id
@@ -334,10 +338,17 @@ CREATE OR REPLACE FUNCTION ptimport.current_account() RETURNS bigint
 AS 'MODULE_PATHNAME', 'pt_current_account'
 LANGUAGE C STABLE PARALLEL SAFE;
 
+/*
+ * account_id defaults to the session's account, current_account(), which
+ * is what a null account_id means too.  The default is an expression, not
+ * a constant, so that on Citus a call that leaves the account out is run
+ * by the node it was sent to (which knows the session's setting) instead
+ * of being delegated, by the null, to a node that does not.
+ */
 DROP FUNCTION IF EXISTS ptimport.pt_import_clients(bytea, bigint, boolean, text, text);
 CREATE OR REPLACE FUNCTION ptimport.pt_import_clients(
 	data		bytea,
-	account_id	bigint DEFAULT NULL,
+	account_id	bigint DEFAULT ptimport.current_account(),
 	dry_run		boolean DEFAULT false,
 	encoding	text DEFAULT NULL,
 	source_name text DEFAULT NULL,
@@ -362,7 +373,7 @@ COMMENT ON FUNCTION ptimport.pt_import_clients(bytea, bigint, boolean, text, tex
 DROP FUNCTION IF EXISTS ptimport.submit(bytea, bigint, text, text);
 CREATE OR REPLACE FUNCTION ptimport.submit(
 	data		bytea,
-	account_id	bigint DEFAULT NULL,
+	account_id	bigint DEFAULT ptimport.current_account(),
 	source_name text DEFAULT NULL,
 	encoding	text DEFAULT NULL,
 	delimiter	text DEFAULT NULL,
@@ -443,26 +454,114 @@ WHERE i.account_id OPERATOR(pg_catalog.=) ptimport.current_account();
 -- ---------------------------------------------------------------------------
 
 /*
- * Imports the oldest queued file of one account and records its outcome;
- * returns that file, its account and its new state, or no row when no
- * account has a queued file that can be taken now.
+ * Imports the oldest queued file of account_id and records its outcome;
+ * returns that file and its new state, or a null file_id when the account
+ * is busy or has no queued file.
  *
- * Accounts are tried oldest submission first.  An account is taken only
- * when its row in ptimport.account can be locked at once (SKIP LOCKED): an
- * account whose import is still running elsewhere, or whose application
- * holds its lock in an open transaction, is left for the next call, and the
- * worker goes on with the others.  The lock is held to the end of the
- * caller's transaction, so each account's files import in submission
- * order, one at a time, whichever worker runs them.  p_account limits the
- * search to one account, p_skip leaves accounts out.
+ * The account is taken only when its row in ptimport.account can be
+ * locked at once (SKIP LOCKED): an account whose import is still running
+ * elsewhere, or whose application holds its lock in an open transaction,
+ * is left for the next call.  The lock is held to the end of the caller's
+ * transaction, so each account's files import in submission order, one at
+ * a time, whichever worker runs them.
  *
  * A file the import refuses whole (an SQLSTATE of class 22, data exception,
  * or 54, program limit exceeded: the whole-file errors) is marked 'failed'
  * with the import's message.  Any other error is about the worker, not the
  * file (a lock or serialization conflict, a missing privilege, a Citus
  * connection): the file stays queued and state 'retry' is returned with
- * the error.  A cancel or shutdown is not caught.  When a file is done or
- * failed, a notification goes to channel ptimport_inbox at commit.
+ * the error.  A cancel or shutdown is not caught.
+ *
+ * Everything here concerns one account, so on Citus ptimport.distribute()
+ * delegates the call to the node that holds the account: the file is read
+ * and imported there and never travels to the coordinator.
+ */
+CREATE OR REPLACE FUNCTION ptimport.process_account_file(
+	account_id	bigint,
+	OUT file_id bigint,
+	OUT state	text,
+	OUT error_sqlstate text,
+	OUT error_message text)
+RETURNS record
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+DECLARE
+	v_account	bigint := process_account_file.account_id;
+	v_file		ptimport.inbox;
+	v_run_id	bigint;
+	v_detail	text;
+	v_hint		text;
+	v_now		timestamptz;
+BEGIN
+	PERFORM FROM ptimport.account AS a
+	WHERE a.account_id OPERATOR(pg_catalog.=) v_account
+	FOR UPDATE SKIP LOCKED;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+
+	SELECT i.* INTO v_file
+	FROM ptimport.inbox AS i
+	WHERE i.account_id OPERATOR(pg_catalog.=) v_account
+	  AND i.state OPERATOR(pg_catalog.=) 'queued'
+	ORDER BY i.submitted_at, i.file_id
+	LIMIT 1
+	FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+
+	file_id := v_file.file_id;
+	BEGIN
+		PERFORM FROM ptimport.pt_import_clients(v_file.content, v_account, false,
+												 v_file.encoding, v_file.source_name,
+												 v_file.delimiter, v_file.columns,
+												 v_file.mode);
+		v_run_id := ptimport.last_run_id();
+		state := 'done';
+	EXCEPTION
+		WHEN query_canceled OR admin_shutdown THEN
+			RAISE;
+		WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS error_sqlstate = RETURNED_SQLSTATE,
+									error_message = MESSAGE_TEXT,
+									v_detail = PG_EXCEPTION_DETAIL,
+									v_hint = PG_EXCEPTION_HINT;
+			IF pg_catalog.left(error_sqlstate, 2) NOT IN ('22', '54') THEN
+				state := 'retry';
+				RETURN;
+			END IF;
+			state := 'failed';
+	END;
+
+	v_now := pg_catalog.clock_timestamp();
+	UPDATE ptimport.inbox AS i
+	SET state = process_account_file.state, processed_at = v_now, run_id = v_run_id,
+		error = process_account_file.error_message,
+		error_detail = NULLIF(v_detail, ''), error_hint = NULLIF(v_hint, ''),
+		error_sqlstate = process_account_file.error_sqlstate
+	WHERE i.account_id OPERATOR(pg_catalog.=) v_account
+	  AND i.file_id OPERATOR(pg_catalog.=) v_file.file_id;
+END
+$$;
+
+COMMENT ON FUNCTION ptimport.process_account_file(bigint) IS
+'imports the oldest queued file of an account unless the account is busy; used by process_next_file';
+
+/*
+ * Imports the oldest queued file of the first account that can be taken
+ * now (process_account_file) and returns that file, its account and its
+ * new state; a null account_id when no account has a queued file that can
+ * be taken now.  Accounts are tried oldest submission first.  p_account
+ * limits the search to one account, p_skip leaves accounts out.
+ *
+ * A call of process_account_file that fails as a whole (on Citus: the
+ * account's node cannot be reached) is a worker error too: state 'retry',
+ * a null file_id, and nothing recorded about any file.  When a file is
+ * done or failed, a notification goes to channel ptimport_inbox at commit
+ * (sent here, on the node the worker is connected to, where listeners are).
  */
 CREATE OR REPLACE FUNCTION ptimport.process_next_file(
 	p_account	bigint DEFAULT NULL,
@@ -479,11 +578,7 @@ SET client_min_messages = warning
 AS $$
 DECLARE
 	v_account	bigint;
-	v_file		ptimport.inbox;
-	v_run_id	bigint;
-	v_detail	text;
-	v_hint		text;
-	v_now		timestamptz;
+	v_result	record;
 BEGIN
 	FOR v_account IN
 		SELECT i.account_id
@@ -494,55 +589,31 @@ BEGIN
 		GROUP BY i.account_id
 		ORDER BY pg_catalog.min(i.submitted_at), i.account_id
 	LOOP
-		PERFORM FROM ptimport.account AS a
-		WHERE a.account_id OPERATOR(pg_catalog.=) v_account
-		FOR UPDATE SKIP LOCKED;
-		CONTINUE WHEN NOT FOUND;
-
-		SELECT i.* INTO v_file
-		FROM ptimport.inbox AS i
-		WHERE i.account_id OPERATOR(pg_catalog.=) v_account
-		  AND i.state OPERATOR(pg_catalog.=) 'queued'
-		ORDER BY i.submitted_at, i.file_id
-		LIMIT 1
-		FOR UPDATE;
-		CONTINUE WHEN NOT FOUND;
-
-		file_id := v_file.file_id;
-		account_id := v_account;
 		BEGIN
-			PERFORM FROM ptimport.pt_import_clients(v_file.content, v_account, false,
-													 v_file.encoding, v_file.source_name,
-													 v_file.delimiter, v_file.columns,
-													 v_file.mode);
-			v_run_id := ptimport.last_run_id();
-			state := 'done';
+			-- FROM, not PERFORM: Citus delegates only a call in FROM from PL/pgSQL
+			SELECT f.* INTO v_result FROM ptimport.process_account_file(v_account) AS f;
 		EXCEPTION
 			WHEN query_canceled OR admin_shutdown THEN
 				RAISE;
 			WHEN OTHERS THEN
 				GET STACKED DIAGNOSTICS error_sqlstate = RETURNED_SQLSTATE,
-										error_message = MESSAGE_TEXT,
-										v_detail = PG_EXCEPTION_DETAIL,
-										v_hint = PG_EXCEPTION_HINT;
-				IF pg_catalog.left(error_sqlstate, 2) NOT IN ('22', '54') THEN
-					state := 'retry';
-					RETURN;
-				END IF;
-				state := 'failed';
+										error_message = MESSAGE_TEXT;
+				account_id := v_account;
+				state := 'retry';
+				RETURN;
 		END;
+		CONTINUE WHEN v_result.file_id IS NULL;
 
-		v_now := pg_catalog.clock_timestamp();
-		UPDATE ptimport.inbox AS i
-		SET state = process_next_file.state, processed_at = v_now, run_id = v_run_id,
-			error = process_next_file.error_message,
-			error_detail = NULLIF(v_detail, ''), error_hint = NULLIF(v_hint, ''),
-			error_sqlstate = process_next_file.error_sqlstate
-		WHERE i.account_id OPERATOR(pg_catalog.=) v_account
-		  AND i.file_id OPERATOR(pg_catalog.=) v_file.file_id;
-		PERFORM pg_catalog.pg_notify('ptimport_inbox',
-			pg_catalog.json_build_object('file_id', v_file.file_id, 'account_id', v_account,
-										 'state', state)::text);
+		file_id := v_result.file_id;
+		account_id := v_account;
+		state := v_result.state;
+		error_sqlstate := v_result.error_sqlstate;
+		error_message := v_result.error_message;
+		IF state IN ('done', 'failed') THEN
+			PERFORM pg_catalog.pg_notify('ptimport_inbox',
+				pg_catalog.json_build_object('file_id', file_id, 'account_id', v_account,
+											 'state', state)::text);
+		END IF;
 		RETURN;
 	END LOOP;
 END
@@ -577,7 +648,7 @@ DECLARE
 BEGIN
 	LOOP
 		v_file := ptimport.process_next_file(v_account, v_skip);
-		EXIT WHEN v_file.file_id IS NULL;
+		EXIT WHEN v_file.account_id IS NULL;
 		IF v_file.state OPERATOR(pg_catalog.=) 'retry' THEN
 			v_skip := v_skip OPERATOR(pg_catalog.||) v_file.account_id;
 			IF v_failed IS NULL THEN
@@ -625,7 +696,7 @@ BEGIN
 	END IF;
 	WHILE v_processed OPERATOR(pg_catalog.<) max_files LOOP
 		v_file := ptimport.process_next_file(v_account);
-		EXIT WHEN v_file.file_id IS NULL;
+		EXIT WHEN v_file.account_id IS NULL;
 		IF v_file.state OPERATOR(pg_catalog.=) 'retry' THEN
 			RAISE EXCEPTION 'file % of account % could not be imported now: %',
 				v_file.file_id, v_file.account_id, v_file.error_message
@@ -1270,3 +1341,4 @@ REVOKE ALL ON FUNCTION ptimport.grant_worker(regrole) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.grant_account(regrole, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.revoke_account(regrole, bigint) FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA ptimport FROM PUBLIC;
+
