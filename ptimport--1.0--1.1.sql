@@ -1257,6 +1257,7 @@ CREATE OR REPLACE FUNCTION ptimport.grant_app(role regrole)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET citus.enable_ddl_propagation = off
 AS $$
 BEGIN
 	EXECUTE format('GRANT USAGE ON SCHEMA ptimport TO %s', role);
@@ -1271,6 +1272,15 @@ BEGIN
 	EXECUTE format('GRANT SELECT ON ptimport.account_clients, ptimport.account_groups,'
 				   ' ptimport.account_runs, ptimport.account_issues, ptimport.inbox_status'
 				   ' TO %s', role);
+	/*
+	 * On Citus, the same privileges on every node.  sync_grants() copies
+	 * all of them; Citus's own forwarding of some (the SET clause above
+	 * turns it off) would hold the workers' catalog rows that the copy
+	 * must change, and the two would wait for each other.
+	 */
+	IF ptimport.is_distributed() THEN
+		PERFORM ptimport.sync_grants();
+	END IF;
 END
 $$;
 
@@ -1282,6 +1292,7 @@ CREATE OR REPLACE FUNCTION ptimport.grant_worker(role regrole)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET citus.enable_ddl_propagation = off
 AS $$
 BEGIN
 	EXECUTE format('GRANT USAGE ON SCHEMA ptimport TO %s', role);
@@ -1291,6 +1302,9 @@ BEGIN
 				   ' TO %s', role);
 	EXECUTE format('GRANT EXECUTE ON PROCEDURE ptimport.drain_inbox(interval) TO %s', role);
 	PERFORM ptimport.grant_account(role, NULL);
+	IF ptimport.is_distributed() THEN
+		PERFORM ptimport.sync_grants();
+	END IF;
 END
 $$;
 
@@ -1342,3 +1356,544 @@ REVOKE ALL ON FUNCTION ptimport.grant_account(regrole, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.revoke_account(regrole, bigint) FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA ptimport FROM PUBLIC;
 
+-- ---------------------------------------------------------------------------
+-- Citus
+--
+-- On a Citus cluster a superuser runs SELECT * FROM ptimport.distribute()
+-- on the coordinator after CREATE EXTENSION citus and CREATE EXTENSION
+-- ptimport, and again after adding a node or updating ptimport.  Nothing
+-- here needs Citus until it is called: on a single node these functions
+-- exist, are granted to no one, and distribute() says Citus is missing.
+-- Citus's own functions and catalogs are reached with EXECUTE, so that
+-- this script and the functions' bodies are valid without Citus.
+-- ---------------------------------------------------------------------------
+
+/* True when Citus is installed and ptimport's tables are distributed. */
+CREATE OR REPLACE FUNCTION ptimport.is_distributed()
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_distributed boolean;
+BEGIN
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition AS p'
+			' WHERE p.logicalrelid OPERATOR(pg_catalog.=) ''ptimport.account''::pg_catalog.regclass)'
+		INTO v_distributed;
+	RETURN v_distributed;
+END
+$$;
+
+COMMENT ON FUNCTION ptimport.is_distributed() IS
+'true when ptimport''s tables are distributed by Citus (ptimport.distribute() has run)';
+
+/*
+ * Ids unique across the nodes of a cluster.  The identity columns of an
+ * extension's tables keep a sequence of their own on every node, each
+ * starting at 1, and a delegated import takes its ids on the node that
+ * runs it.  So each node draws from its own range of 2^48 ids: the node of
+ * Citus group g from g * 2^48 + 1 on (the coordinator, group 0, keeps 1 to
+ * 2^48, and with it the ids of a database that was distributed later).
+ * This moves every sequence of the schema that is still below the node's
+ * range to its start, and returns how many it moved; it never moves one
+ * back.  Runs when this script runs on a node (CREATE EXTENSION or ALTER
+ * EXTENSION UPDATE, which Citus also runs on a node it adds: the node's
+ * group is known by then) and from distribute() on every node.
+ */
+CREATE OR REPLACE FUNCTION ptimport.claim_id_range()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_group		bigint;
+	v_start		bigint;
+	v_seq		regclass;
+	v_moved		integer := 0;
+BEGIN
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_local_group') IS NULL THEN
+		RETURN 0;
+	END IF;
+	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO v_group;
+	IF v_group IS NULL OR v_group OPERATOR(pg_catalog.<=) 0 THEN
+		RETURN 0;
+	END IF;
+	v_start := v_group OPERATOR(pg_catalog.<<) 48;
+	FOR v_seq IN
+		SELECT c.oid::regclass
+		FROM pg_catalog.pg_class AS c
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'ptimport'::regnamespace
+		  AND c.relkind OPERATOR(pg_catalog.=) 'S'
+		ORDER BY c.relname
+	LOOP
+		IF COALESCE(pg_catalog.pg_sequence_last_value(v_seq), 0) OPERATOR(pg_catalog.<) v_start THEN
+			PERFORM pg_catalog.setval(v_seq, v_start, true);
+			v_moved := v_moved OPERATOR(pg_catalog.+) 1;
+		END IF;
+	END LOOP;
+	RETURN v_moved;
+END
+$$;
+
+COMMENT ON FUNCTION ptimport.claim_id_range() IS
+'moves this node''s ptimport sequences into the node''s own range of ids (Citus group * 2^48)';
+
+SELECT ptimport.claim_id_range();
+
+/*
+ * The privileges on ptimport's objects, as this node has them: the schema,
+ * every table, view and sequence of the extension, every function and
+ * procedure.  object_name is what GRANT takes after object_kind; acl is
+ * never null (a null ACL is written out as its default).
+ */
+CREATE OR REPLACE FUNCTION ptimport.object_acls(OUT object_kind text, OUT object_name text,
+												OUT acl aclitem[])
+RETURNS SETOF record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT 'SCHEMA', pg_catalog.quote_ident(n.nspname),
+		   COALESCE(n.nspacl, pg_catalog.acldefault('n'::"char", n.nspowner))
+	FROM pg_catalog.pg_namespace AS n
+	WHERE n.nspname OPERATOR(pg_catalog.=) 'ptimport'
+	UNION ALL
+	SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+		   c.oid::regclass::text,
+		   COALESCE(c.relacl, pg_catalog.acldefault(CASE c.relkind WHEN 'S' THEN 's'::"char" ELSE 'r'::"char" END,
+													c.relowner))
+	FROM pg_catalog.pg_class AS c
+	WHERE c.relnamespace OPERATOR(pg_catalog.=) 'ptimport'::regnamespace
+	  AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+	UNION ALL
+	SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+		   p.oid::regprocedure::text,
+		   COALESCE(p.proacl, pg_catalog.acldefault('f'::"char", p.proowner))
+	FROM pg_catalog.pg_proc AS p
+	WHERE p.pronamespace OPERATOR(pg_catalog.=) 'ptimport'::regnamespace;
+END;
+
+/*
+ * Gives each named object the privileges acl (aclitem[] as text: roles by
+ * name, so it reads the same on every node), granting what is missing and
+ * revoking what is not in it; returns how many grants and revokes it made.
+ * Run on a worker by sync_grants().  Citus would refuse (or forward) a GRANT
+ * made on a worker, so its propagation is off for this transaction.
+ */
+CREATE OR REPLACE FUNCTION ptimport.apply_acls(object_kinds text[], object_names text[],
+											   acls text[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	i			integer;
+	v_have		aclitem[];
+	r			record;
+	v_changes	integer := 0;
+BEGIN
+	PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
+	FOR i IN 1 .. COALESCE(pg_catalog.array_length(object_names, 1), 0) LOOP
+		SELECT o.acl INTO v_have
+		FROM ptimport.object_acls() AS o
+		WHERE o.object_kind OPERATOR(pg_catalog.=) object_kinds[i]
+		  AND o.object_name OPERATOR(pg_catalog.=) object_names[i];
+		CONTINUE WHEN NOT FOUND;	-- not on this node (yet): nothing to do
+		FOR r IN
+			WITH want AS (SELECT a.grantee, a.privilege_type, a.is_grantable
+						  FROM pg_catalog.aclexplode(acls[i]::aclitem[]) AS a),
+				 have AS (SELECT a.grantee, a.privilege_type, a.is_grantable
+						  FROM pg_catalog.aclexplode(v_have) AS a)
+			SELECT 'REVOKE' AS verb, h.* FROM (TABLE have EXCEPT TABLE want) AS h
+			UNION ALL
+			SELECT 'GRANT', w.* FROM (TABLE want EXCEPT TABLE have) AS w
+			ORDER BY 1 DESC
+		LOOP
+			EXECUTE pg_catalog.format('%s %s ON %s %s %s %s%s',
+				r.verb, r.privilege_type, object_kinds[i], object_names[i],
+				CASE r.verb WHEN 'GRANT' THEN 'TO' ELSE 'FROM' END,
+				CASE r.grantee WHEN 0 THEN 'PUBLIC'
+					ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.grantee)) END,
+				CASE WHEN r.verb OPERATOR(pg_catalog.=) 'GRANT' AND r.is_grantable
+					THEN ' WITH GRANT OPTION' ELSE '' END);
+			v_changes := v_changes OPERATOR(pg_catalog.+) 1;
+		END LOOP;
+	END LOOP;
+	RETURN v_changes;
+END
+$$;
+
+COMMENT ON FUNCTION ptimport.apply_acls(text[], text[], text[]) IS
+'sets the privileges of ptimport''s objects on this node to the given ones (used by sync_grants)';
+
+/*
+ * The views an application reads, on Citus.  Citus runs a query on a
+ * distributed table with the querying role's rights on the shards, also
+ * when the table is reached through a view (citus#1683, citus#6161), so a
+ * role with SELECT on the views only, as grant_app() makes it, would be
+ * refused; and the views' filter, current_account(), would be evaluated
+ * on the workers, where the session's ptimport.account_id is not set.  So
+ * on this node each view of the extension that filters by
+ * current_account() is made to read through a SECURITY DEFINER function
+ * <view>_rows(), whose body is the view's own query with the account
+ * taken once, here: the query then goes to the account's one shard, with
+ * the owner's rights.  The view keeps its name, columns and privileges;
+ * the function may be executed by the roles that may read the view
+ * (sync_grants()).  Returns how many views it wrapped; a view wrapped
+ * already is left alone, one that an update of ptimport replaced is
+ * wrapped again.  Run on every node by distribute().
+ */
+CREATE OR REPLACE FUNCTION ptimport.wrap_views()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v			record;
+	v_def		text;
+	v_body		text;
+	v_func		text;
+	v_columns	text;
+	v_select	text;
+	v_wrapped	integer := 0;
+BEGIN
+	-- each node wraps its own views; Citus would forward the DDL
+	PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
+	FOR v IN
+		SELECT c.oid::regclass AS view, c.relname
+		FROM pg_catalog.pg_class AS c
+		JOIN pg_catalog.pg_depend AS d
+		  ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+		 AND d.objid OPERATOR(pg_catalog.=) c.oid
+		 AND d.deptype OPERATOR(pg_catalog.=) 'e'
+		JOIN pg_catalog.pg_extension AS e
+		  ON e.oid OPERATOR(pg_catalog.=) d.refobjid AND e.extname OPERATOR(pg_catalog.=) 'ptimport'
+		WHERE c.relkind OPERATOR(pg_catalog.=) 'v'
+		ORDER BY c.relname
+	LOOP
+		-- names come out qualified: this function's search_path is pg_catalog
+		v_def := pg_catalog.rtrim(pg_catalog.pg_get_viewdef(v.view), ';');
+		CONTINUE WHEN pg_catalog.strpos(v_def, 'ptimport.current_account()') OPERATOR(pg_catalog.=) 0;
+		v_body := pg_catalog.replace(v_def, 'ptimport.current_account()', 'v_account');
+		v_func := v.relname || '_rows';
+
+		SELECT pg_catalog.string_agg(pg_catalog.format('%I %s', a.attname,
+							pg_catalog.format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY a.attnum),
+			   pg_catalog.string_agg(CASE WHEN a.attcollation OPERATOR(pg_catalog.=) t.typcollation
+										  THEN pg_catalog.format('r.%I', a.attname)
+										  ELSE pg_catalog.format('r.%1$I COLLATE %2$s AS %1$I', a.attname,
+																 a.attcollation::regcollation)
+									 END, ', ' ORDER BY a.attnum)
+		INTO v_columns, v_select
+		FROM pg_catalog.pg_attribute AS a
+		JOIN pg_catalog.pg_type AS t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+		WHERE a.attrelid OPERATOR(pg_catalog.=) v.view AND a.attnum OPERATOR(pg_catalog.>) 0
+		  AND NOT a.attisdropped;
+
+		EXECUTE pg_catalog.format('DROP FUNCTION IF EXISTS ptimport.%I()', v_func);
+		EXECUTE pg_catalog.format(
+			'CREATE FUNCTION ptimport.%I() RETURNS TABLE (%s)'
+			' LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp'
+			' AS %L', v_func, v_columns,
+			E'#variable_conflict use_column\n'
+			'DECLARE\n\tv_account bigint := ptimport.current_account();\n'
+			'BEGIN\n\tIF v_account IS NOT NULL THEN\n\t\tRETURN QUERY ' || v_body ||
+			E';\n\tEND IF;\nEND');
+		EXECUTE pg_catalog.format('COMMENT ON FUNCTION ptimport.%I() IS %L', v_func,
+			pg_catalog.format('the rows of view %s, read with its owner''s rights (made by ptimport.wrap_views() on Citus)', v.view));
+		EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION ptimport.%I() FROM PUBLIC', v_func);
+		EXECUTE pg_catalog.format('ALTER EXTENSION ptimport ADD FUNCTION ptimport.%I()', v_func);
+		EXECUTE pg_catalog.format('CREATE OR REPLACE VIEW %s WITH (security_barrier) AS'
+								  ' SELECT %s FROM ptimport.%I() AS r', v.view, v_select, v_func);
+		v_wrapped := v_wrapped OPERATOR(pg_catalog.+) 1;
+	END LOOP;
+	RETURN v_wrapped;
+END
+$$;
+
+COMMENT ON FUNCTION ptimport.wrap_views() IS
+'on Citus, makes the application views read through SECURITY DEFINER functions, on this node';
+
+/*
+ * Lets every role that may read a wrapped view execute its <view>_rows()
+ * function, and no other role (on this node); returns how many grants and
+ * revokes it made.
+ */
+CREATE OR REPLACE FUNCTION ptimport.align_view_functions()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_kinds		text[];
+	v_names		text[];
+	v_acls		text[];
+BEGIN
+	SELECT pg_catalog.array_agg('FUNCTION'::text), pg_catalog.array_agg(f.func::text),
+		   pg_catalog.array_agg(f.acl::text)
+	INTO v_kinds, v_names, v_acls
+	FROM (SELECT p.oid::regprocedure AS func,
+				 ARRAY[pg_catalog.makeaclitem(p.proowner, p.proowner, 'EXECUTE', false)] OPERATOR(pg_catalog.||)
+				 ARRAY(SELECT DISTINCT pg_catalog.makeaclitem(a.grantee, p.proowner, 'EXECUTE', false)
+					   FROM pg_catalog.aclexplode(c.relacl) AS a
+					   WHERE a.privilege_type OPERATOR(pg_catalog.=) 'SELECT'
+						 AND a.grantee OPERATOR(pg_catalog.<>) p.proowner) AS acl
+		  FROM pg_catalog.pg_class AS c
+		  JOIN pg_catalog.pg_proc AS p
+			ON p.pronamespace OPERATOR(pg_catalog.=) c.relnamespace
+		   AND p.proname OPERATOR(pg_catalog.=) (c.relname::text OPERATOR(pg_catalog.||) '_rows')
+		   AND p.pronargs OPERATOR(pg_catalog.=) 0
+		  WHERE c.relnamespace OPERATOR(pg_catalog.=) 'ptimport'::regnamespace
+			AND c.relkind OPERATOR(pg_catalog.=) 'v') AS f;
+	RETURN ptimport.apply_acls(v_kinds, v_names, v_acls);
+END
+$$;
+
+COMMENT ON FUNCTION ptimport.align_view_functions() IS
+'lets the roles that may read a view wrapped by wrap_views() execute its function';
+
+/*
+ * Copies the privileges of every ptimport object from the coordinator to
+ * every worker and returns how many grants and revokes that took.  Citus
+ * forwards GRANTs on the schema and on delegated functions by itself, but
+ * not on the extension's views, tables and other functions (it leaves
+ * objects of an extension to the extension), nor to a node added later.
+ * Called by distribute(), grant_app() and grant_worker().
+ */
+CREATE OR REPLACE FUNCTION ptimport.sync_grants()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_command	text;
+	r			record;
+	v_changes	integer := 0;
+BEGIN
+	v_changes := ptimport.align_view_functions();
+	SELECT pg_catalog.format('SELECT ptimport.apply_acls(%L, %L, %L)',
+							 pg_catalog.array_agg(o.object_kind ORDER BY o.object_kind, o.object_name),
+							 pg_catalog.array_agg(o.object_name ORDER BY o.object_kind, o.object_name),
+							 pg_catalog.array_agg(o.acl::text ORDER BY o.object_kind, o.object_name))
+	INTO v_command
+	FROM ptimport.object_acls() AS o;
+	FOR r IN EXECUTE 'SELECT nodename, nodeport, success, result'
+					 ' FROM pg_catalog.run_command_on_workers($1)' USING v_command
+	LOOP
+		IF NOT r.success THEN
+			RAISE EXCEPTION 'could not copy ptimport''s privileges to node %:%', r.nodename, r.nodeport
+				USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = r.result,
+					  HINT = 'Check that the node has ptimport installed and the roles granted, then run SELECT ptimport.sync_grants() again.';
+		END IF;
+		v_changes := v_changes OPERATOR(pg_catalog.+) r.result::integer;
+	END LOOP;
+	RETURN v_changes;
+END
+$$;
+
+COMMENT ON FUNCTION ptimport.sync_grants() IS
+'copies the privileges on ptimport''s objects from the Citus coordinator to every worker';
+
+/*
+ * Sets ptimport up on a Citus cluster, as a superuser on the coordinator,
+ * and returns what it did.  Safe to run again, and to be run again after
+ * a node is added, after ALTER EXTENSION ptimport UPDATE, or after roles
+ * were granted by hand: what is done already is left as it is.
+ *
+ *   - Tables: every table of the extension whose account_id is NOT NULL
+ *     is distributed by account_id, co-located with ptimport.account;
+ *     the others (ptimport.account_access, whose null account_id means
+ *     every account) become reference tables, on every node.  The list
+ *     comes from the catalog, in the order of the tables' foreign keys
+ *     (a referenced table first), so a table a later version adds is
+ *     distributed the same way.
+ *   - Functions: every SECURITY DEFINER function of the extension with an
+ *     account_id argument (the per-account calls an application makes:
+ *     pt_import_clients, submit, ...) is delegated to the node of its
+ *     account, so the whole call runs there.  Citus delegates a call made
+ *     outside a transaction block only; process_account_file, which the
+ *     inbox worker calls inside its transactions, is delegated there too
+ *     (force_delegation: everything it does is in its one account).  A
+ *     call with a null account_id is not delegated correctly (Citus sends
+ *     it to the node of account 0), so the functions' account_id defaults
+ *     to current_account(), an expression that is never delegated.
+ *   - Ids: every node takes its own range of ids (claim_id_range()).
+ *   - Views: the views an application reads read through functions with
+ *     their owner's rights, on every node (wrap_views()).
+ *   - Privileges: copied to every worker (sync_grants()).
+ */
+CREATE OR REPLACE FUNCTION ptimport.distribute(OUT object text, OUT action text)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+DECLARE
+	v_done		regclass[] := '{}';
+	v_table		regclass;
+	v_kind		text;
+	v_func		record;
+	v_node		record;
+	v_yes		boolean;
+	v_count		bigint;
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension AS e
+				   WHERE e.extname OPERATOR(pg_catalog.=) 'citus') THEN
+		RAISE EXCEPTION 'Citus is not installed in this database'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Run CREATE EXTENSION citus and add the worker nodes first.';
+	END IF;
+	EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO STRICT v_yes;
+	IF NOT v_yes THEN
+		RAISE EXCEPTION 'ptimport.distribute() runs on the Citus coordinator'
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+
+	-- Tables, each after the tables it references.
+	LOOP
+		SELECT c.oid::regclass,
+			   CASE WHEN a.attnotnull THEN 'distributed' ELSE 'reference' END
+		INTO v_table, v_kind
+		FROM pg_catalog.pg_class AS c
+		JOIN pg_catalog.pg_depend AS d
+		  ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+		 AND d.objid OPERATOR(pg_catalog.=) c.oid
+		 AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::regclass
+		 AND d.deptype OPERATOR(pg_catalog.=) 'e'
+		JOIN pg_catalog.pg_extension AS e
+		  ON e.oid OPERATOR(pg_catalog.=) d.refobjid AND e.extname OPERATOR(pg_catalog.=) 'ptimport'
+		LEFT JOIN pg_catalog.pg_attribute AS a
+		  ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) 'account_id'
+		 AND NOT a.attisdropped
+		WHERE c.relkind OPERATOR(pg_catalog.=) 'r'
+		  AND c.oid OPERATOR(pg_catalog.<>) ALL (v_done)
+		  AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint AS f
+						  WHERE f.conrelid OPERATOR(pg_catalog.=) c.oid
+							AND f.contype OPERATOR(pg_catalog.=) 'f'
+							AND f.confrelid OPERATOR(pg_catalog.<>) c.oid
+							AND f.confrelid OPERATOR(pg_catalog.<>) ALL (v_done))
+		-- the colocation anchor first
+		ORDER BY c.oid OPERATOR(pg_catalog.<>) 'ptimport.account'::regclass, c.relname
+		LIMIT 1;
+		EXIT WHEN NOT FOUND;
+		v_done := v_done OPERATOR(pg_catalog.||) v_table;
+
+		object := v_table::text;
+		EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition AS p'
+				' WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1)'
+			INTO v_yes USING v_table;
+		IF v_yes THEN
+			action := CASE v_kind WHEN 'distributed' THEN 'already distributed'
+							 ELSE 'already a reference table' END;
+		ELSIF v_kind OPERATOR(pg_catalog.=) 'distributed' THEN
+			EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''account_id'','
+					' colocate_with := $2)'
+				USING v_table, CASE WHEN v_table OPERATOR(pg_catalog.=) 'ptimport.account'::regclass
+								   THEN 'default' ELSE 'ptimport.account' END;
+			action := 'distributed by account_id';
+		ELSE
+			EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING v_table;
+			action := 'reference table';
+		END IF;
+		RETURN NEXT;
+	END LOOP;
+	IF (SELECT pg_catalog.count(*) FROM pg_catalog.unnest(v_done)) OPERATOR(pg_catalog.<>)
+	   (SELECT pg_catalog.count(*) FROM pg_catalog.pg_depend AS d
+		JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) d.objid
+		WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+		  AND d.refobjid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension AS e
+												WHERE e.extname OPERATOR(pg_catalog.=) 'ptimport')
+		  AND d.deptype OPERATOR(pg_catalog.=) 'e' AND c.relkind OPERATOR(pg_catalog.=) 'r') THEN
+		RAISE EXCEPTION 'the foreign keys between ptimport''s tables form a cycle'
+			USING ERRCODE = 'invalid_table_definition';
+	END IF;
+
+	-- Per-account functions, delegated to the node of their account.
+	FOR v_func IN
+		SELECT p.oid::regprocedure AS func,
+			   pg_catalog.array_position(p.proargnames, 'account_id') AS argno,
+			   p.oid OPERATOR(pg_catalog.=) 'ptimport.process_account_file(bigint)'::regprocedure AS forced
+		FROM pg_catalog.pg_proc AS p
+		JOIN pg_catalog.pg_depend AS d
+		  ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
+		 AND d.objid OPERATOR(pg_catalog.=) p.oid
+		 AND d.deptype OPERATOR(pg_catalog.=) 'e'
+		JOIN pg_catalog.pg_extension AS e
+		  ON e.oid OPERATOR(pg_catalog.=) d.refobjid AND e.extname OPERATOR(pg_catalog.=) 'ptimport'
+		WHERE p.prosecdef
+		  AND p.prokind OPERATOR(pg_catalog.=) 'f'
+		  AND p.proargtypes[pg_catalog.array_position(p.proargnames, 'account_id') - 1]
+			  OPERATOR(pg_catalog.=) 'pg_catalog.int8'::regtype
+		  -- an input, and no output before it: $n counts the inputs
+		  AND NOT EXISTS (SELECT FROM pg_catalog.unnest(p.proargmodes[1:pg_catalog.array_position(p.proargnames, 'account_id')]) AS m
+						  WHERE m IN ('o', 't'))
+		ORDER BY 1
+	LOOP
+		object := v_func.func::text;
+		EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_object AS o'
+				' WHERE o.classid OPERATOR(pg_catalog.=) ''pg_catalog.pg_proc''::pg_catalog.regclass'
+				'   AND o.objid OPERATOR(pg_catalog.=) $1'
+				'   AND o.distribution_argument_index IS NOT NULL)'
+			INTO v_yes USING v_func.func;
+		IF v_yes THEN
+			action := 'already delegated';
+		ELSE
+			EXECUTE 'SELECT pg_catalog.create_distributed_function($1, $2,'
+					' colocate_with := ''ptimport.account'', force_delegation := $3)'
+				USING v_func.func, '$' || v_func.argno, v_func.forced;
+			action := pg_catalog.format('delegated by account_id ($%s)%s', v_func.argno,
+										CASE WHEN v_func.forced THEN ', also inside transactions' ELSE '' END);
+		END IF;
+		RETURN NEXT;
+	END LOOP;
+
+	-- Each node's own range of ids.
+	FOR v_node IN EXECUTE
+		'SELECT nodename, nodeport, success, result'
+		' FROM pg_catalog.run_command_on_workers(''SELECT ptimport.claim_id_range()'')'
+	LOOP
+		IF NOT v_node.success THEN
+			RAISE EXCEPTION 'could not give node %:% its range of ids', v_node.nodename, v_node.nodeport
+				USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = v_node.result;
+		END IF;
+		object := pg_catalog.format('node %s:%s', v_node.nodename, v_node.nodeport);
+		action := pg_catalog.format('ids: %s sequences moved into its range', v_node.result);
+		RETURN NEXT;
+	END LOOP;
+
+	-- Views read through their owner's rights, on every node.
+	object := 'coordinator';
+	action := pg_catalog.format('views: %s wrapped', ptimport.wrap_views());
+	RETURN NEXT;
+	FOR v_node IN EXECUTE
+		'SELECT nodename, nodeport, success, result'
+		' FROM pg_catalog.run_command_on_workers(''SELECT ptimport.wrap_views()'')'
+	LOOP
+		IF NOT v_node.success THEN
+			RAISE EXCEPTION 'could not wrap ptimport''s views on node %:%', v_node.nodename, v_node.nodeport
+				USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = v_node.result;
+		END IF;
+		object := pg_catalog.format('node %s:%s', v_node.nodename, v_node.nodeport);
+		action := pg_catalog.format('views: %s wrapped', v_node.result);
+		RETURN NEXT;
+	END LOOP;
+
+	object := 'privileges';
+	action := pg_catalog.format('copied to the workers: %s grants and revokes', ptimport.sync_grants());
+	RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION ptimport.distribute() IS
+'distributes ptimport on a Citus cluster (run on the coordinator; safe to run again)';
+
+REVOKE ALL ON FUNCTION ptimport.is_distributed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.claim_id_range() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.object_acls() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.apply_acls(text[], text[], text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.sync_grants() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.wrap_views() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.align_view_functions() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.distribute() FROM PUBLIC;
