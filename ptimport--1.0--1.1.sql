@@ -1127,6 +1127,7 @@ DECLARE
 	v_client	bigint;
 	v_now		timestamptz := clock_timestamp();
 	v_count		bigint;
+	v_files		bigint[];
 BEGIN
 	IF v_id IS NULL THEN
 		RAISE EXCEPTION 'internal_id must not be null'
@@ -1193,6 +1194,12 @@ BEGIN
 	RETURN NEXT;
 
 	item := 'inbox files';
+	-- the files first, then the UPDATE: Citus refuses a STABLE function
+	-- of the rows' columns in an UPDATE of a distributed table
+	SELECT COALESCE(pg_catalog.array_agg(i.file_id), '{}') INTO v_files
+	FROM ptimport.inbox AS i
+	WHERE i.account_id = v_account AND i.content IS NOT NULL
+	  AND ptimport.file_mentions(i.content, i.encoding, i.delimiter, i.columns, v_id);
 	UPDATE ptimport.inbox AS i
 	SET content = NULL, content_deleted_at = v_now,
 		state = CASE WHEN i.state = 'queued' THEN 'failed' ELSE i.state END,
@@ -1203,8 +1210,7 @@ BEGIN
 		error_hint = CASE WHEN i.state = 'queued'
 						  THEN 'Submit the file again without that client.'
 						  ELSE i.error_hint END
-	WHERE i.account_id = v_account AND i.content IS NOT NULL
-	  AND ptimport.file_mentions(i.content, i.encoding, i.delimiter, i.columns, v_id);
+	WHERE i.account_id = v_account AND i.file_id = ANY (v_files);
 	GET DIAGNOSTICS erased = ROW_COUNT;
 	RETURN NEXT;
 
