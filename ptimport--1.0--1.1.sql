@@ -1450,6 +1450,32 @@ COMMENT ON FUNCTION ptimport.claim_id_range() IS
 SELECT ptimport.claim_id_range();
 
 /*
+ * Citus moves shards between nodes (citus_rebalance_start(), a node added)
+ * by logical replication, which needs a replica identity: a table without
+ * a primary key (import_issue, account_access) identifies its rows by all
+ * their columns.  Only logical decoding reads it; other servers write the
+ * same WAL as before.
+ */
+DO $$
+DECLARE
+	v_table		regclass;
+BEGIN
+	FOR v_table IN
+		SELECT c.oid::regclass
+		FROM pg_catalog.pg_class AS c
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'ptimport'::regnamespace
+		  AND c.relkind OPERATOR(pg_catalog.=) 'r'
+		  AND c.relreplident OPERATOR(pg_catalog.=) 'd'
+		  AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint AS k
+						  WHERE k.conrelid OPERATOR(pg_catalog.=) c.oid
+							AND k.contype OPERATOR(pg_catalog.=) 'p')
+	LOOP
+		EXECUTE pg_catalog.format('ALTER TABLE %s REPLICA IDENTITY FULL', v_table);
+	END LOOP;
+END
+$$;
+
+/*
  * The privileges on ptimport's objects, as this node has them: the schema,
  * every table, view and sequence of the extension, every function and
  * procedure.  object_name is what GRANT takes after object_kind; acl is
@@ -1711,10 +1737,11 @@ COMMENT ON FUNCTION ptimport.sync_grants() IS
  *   - Tables: every table of the extension whose account_id is NOT NULL
  *     is distributed by account_id, co-located with ptimport.account;
  *     the others (ptimport.account_access, whose null account_id means
- *     every account) become reference tables, on every node.  The list
- *     comes from the catalog, in the order of the tables' foreign keys
- *     (a referenced table first), so a table a later version adds is
- *     distributed the same way.
+ *     every account) become reference tables, on every node.  Rows the
+ *     tables hold already are copied into the shards, and the local copies
+ *     emptied.  The list comes from the catalog, in the order of the
+ *     tables' foreign keys (a referenced table first), so a table a later
+ *     version adds is distributed the same way.
  *   - Functions: every SECURITY DEFINER function of the extension with an
  *     account_id argument (the per-account calls an application makes:
  *     pt_import_clients, submit, ...) is delegated to the node of its
@@ -1738,6 +1765,7 @@ SET client_min_messages = warning
 AS $$
 DECLARE
 	v_done		regclass[] := '{}';
+	v_moved		regclass[] := '{}';
 	v_table		regclass;
 	v_kind		text;
 	v_func		record;
@@ -1799,11 +1827,18 @@ BEGIN
 				USING v_table, CASE WHEN v_table OPERATOR(pg_catalog.=) 'ptimport.account'::regclass
 								   THEN 'default' ELSE 'ptimport.account' END;
 			action := 'distributed by account_id';
+			v_moved := v_moved OPERATOR(pg_catalog.||) v_table;
 		ELSE
 			EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING v_table;
 			action := 'reference table';
+			v_moved := v_moved OPERATOR(pg_catalog.||) v_table;
 		END IF;
 		RETURN NEXT;
+	END LOOP;
+	-- Rows the tables had are in their shards now; the local copies go.
+	FOREACH v_table IN ARRAY v_moved LOOP
+		EXECUTE 'SELECT pg_catalog.truncate_local_data_after_distributing_table($1)'
+			USING v_table;
 	END LOOP;
 	IF (SELECT pg_catalog.count(*) FROM pg_catalog.unnest(v_done)) OPERATOR(pg_catalog.<>)
 	   (SELECT pg_catalog.count(*) FROM pg_catalog.pg_depend AS d
