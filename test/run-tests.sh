@@ -14,10 +14,15 @@
 #                 (default: the system's PostgreSQL 15)
 #   PROFILE       extra compiler flags (.ci/run: warnings as errors, assertions)
 #   FUZZ_SECONDS  bounds the fuzz run (default 60)
+#   CITUS_TARBALL the Citus source to build if Citus is not installed
+#                 (default: ../shared/vendor/citus-13.0.5.tar.gz)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+# The Citus source the Citus test builds when Citus is not installed: the
+# shared vendor directory beside this repository (the test runs in a copy).
+export CITUS_TARBALL=${CITUS_TARBALL:-$(dirname "$root")/shared/vendor/citus-13.0.5.tar.gz}
 
 test/install-deps.sh || { echo "installing packages failed"; exit 1; }
 
@@ -113,7 +118,7 @@ echo "(the TAP tests took $((SECONDS - start)) s)"
 # that cannot run is a failure, not a skip.
 stages=(
     test/cron/run.sh
-    # test/citus/run.sh: the Citus cluster test goes here.
+    test/citus/run.sh
     test/fuzz/run.sh
 )
 for stage in "${stages[@]}"; do
@@ -124,9 +129,12 @@ for stage in "${stages[@]}"; do
         record "$stage" FAIL
         continue
     fi
-    # The fuzzer runs as the caller (it builds with clang, needs no server).
+    # The fuzzer runs as the caller (it builds with clang, needs no server);
+    # so does the Citus test, which may build and install Citus first and
+    # runs its servers as postgres itself.
     runner=("${as_tester[@]}")
     [ "$stage" = test/fuzz/run.sh ] && runner=()
+    [ "$stage" = test/citus/run.sh ] && runner=()
     if (cd "$work" && "${runner[@]}" "$stage"); then
         record "$stage" OK
     else
