@@ -44,8 +44,8 @@ BEGIN
 		  WHERE bench.row_ok(btrim(s.internal_id), btrim(s.first_name), btrim(s.last_name),
 							 btrim(s.birth_year), lower(btrim(s.gender)), this_year)) AS t
 	WHERE t.grp IS NOT NULL AND char_length(t.grp) <= 100
-	GROUP BY lower(t.grp COLLATE "und-x-icu")
-	ON CONFLICT (account_id, lower(name COLLATE "und-x-icu")) DO NOTHING;
+	GROUP BY t.grp COLLATE ptimport.group_name
+	ON CONFLICT (account_id, name) DO NOTHING;
 	GET DIAGNOSTICS groups_created = ROW_COUNT;
 
 	-- Valid rows, one per internal_id, upserted; unchanged rows are left alone.
@@ -81,7 +81,7 @@ BEGIN
 		FROM src
 		LEFT JOIN ptimport.client_group AS g
 		  ON g.account_id = account
-		 AND lower(g.name COLLATE "und-x-icu") = lower(src.client_group COLLATE "und-x-icu")
+		 AND g.name = src.client_group
 		ON CONFLICT (account_id, internal_id) DO UPDATE SET
 			first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
 			birth_year = EXCLUDED.birth_year, gender = EXCLUDED.gender,
