@@ -474,10 +474,13 @@ WHERE i.account_id OPERATOR(pg_catalog.=) ptimport.current_account();
  *
  * Everything here concerns one account, so on Citus ptimport.distribute()
  * delegates the call to the node that holds the account: the file is read
- * and imported there and never travels to the coordinator.
+ * and imported there and never travels to the coordinator.  The run is
+ * logged as run by run_by, the role the inbox worker acts as (on that
+ * node the call runs as the owner, which would be logged otherwise).
  */
 CREATE OR REPLACE FUNCTION ptimport.process_account_file(
 	account_id	bigint,
+	run_by		name,
 	OUT file_id bigint,
 	OUT state	text,
 	OUT error_sqlstate text,
@@ -520,6 +523,10 @@ BEGIN
 												 v_file.delimiter, v_file.columns,
 												 v_file.mode);
 		v_run_id := ptimport.last_run_id();
+		UPDATE ptimport.import_run AS r SET run_by = process_account_file.run_by
+		WHERE r.account_id OPERATOR(pg_catalog.=) v_account
+		  AND r.run_id OPERATOR(pg_catalog.=) v_run_id
+		  AND r.run_by OPERATOR(pg_catalog.<>) process_account_file.run_by;
 		state := 'done';
 	EXCEPTION
 		WHEN query_canceled OR admin_shutdown THEN
@@ -547,7 +554,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION ptimport.process_account_file(bigint) IS
+COMMENT ON FUNCTION ptimport.process_account_file(bigint, name) IS
 'imports the oldest queued file of an account unless the account is busy; used by process_next_file';
 
 /*
@@ -579,6 +586,8 @@ AS $$
 DECLARE
 	v_account	bigint;
 	v_result	record;
+	-- taken here: an argument Citus delegates is evaluated on the other node
+	v_role		name := ptimport.acting_role();
 BEGIN
 	FOR v_account IN
 		SELECT i.account_id
@@ -591,7 +600,7 @@ BEGIN
 	LOOP
 		BEGIN
 			-- FROM, not PERFORM: Citus delegates only a call in FROM from PL/pgSQL
-			SELECT f.* INTO v_result FROM ptimport.process_account_file(v_account) AS f;
+			SELECT f.* INTO v_result FROM ptimport.process_account_file(v_account, v_role) AS f;
 		EXCEPTION
 			WHEN query_canceled OR admin_shutdown THEN
 				RAISE;
@@ -1855,7 +1864,7 @@ BEGIN
 	FOR v_func IN
 		SELECT p.oid::regprocedure AS func,
 			   pg_catalog.array_position(p.proargnames, 'account_id') AS argno,
-			   p.oid OPERATOR(pg_catalog.=) 'ptimport.process_account_file(bigint)'::regprocedure AS forced
+			   p.oid OPERATOR(pg_catalog.=) 'ptimport.process_account_file(bigint, name)'::regprocedure AS forced
 		FROM pg_catalog.pg_proc AS p
 		JOIN pg_catalog.pg_depend AS d
 		  ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass

@@ -31,135 +31,13 @@
 #   CITUS_TARBALL  default ../shared/vendor/citus-13.0.5.tar.gz beside this
 #                  repository's directory
 set -uo pipefail
+. "$(dirname "$0")/cluster.sh"
 
-pg_config=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-[ -x "$pg_config" ] || pg_config=$(command -v pg_config)
-
-# ---- As the caller: Citus installed, then the rest as the postgres user ----
-
-if [ "${PTIMPORT_CITUS_CLUSTER:-}" != 1 ]; then
-    set -e
-    repo=$(cd "$(dirname "$0")/../.." && pwd)
-    tarball=${CITUS_TARBALL:-$(dirname "$repo")/shared/vendor/citus-13.0.5.tar.gz}
-    libdir=$("$pg_config" --pkglibdir)
-    sharedir=$("$pg_config" --sharedir)
-    sudo_cmd=()
-    [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
-
-    if [ ! -f "$sharedir/extension/ptimport.control" ]; then
-        echo "citus test: ptimport is not installed in $sharedir (run make install first)" >&2
-        exit 1
-    fi
-    if [ ! -f "$libdir/citus.so" ] || [ ! -f "$sharedir/extension/citus.control" ]; then
-        if [ ! -f "$tarball" ]; then
-            echo "citus test: Citus is not installed in $libdir and its source is not at $tarball" >&2
-            echo "citus test: set CITUS_TARBALL to citus-13.0.5.tar.gz, or install Citus" >&2
-            exit 1
-        fi
-        echo "citus test: building Citus from $tarball"
-        build_deps=(liblz4-dev libzstd-dev libkrb5-dev libssl-dev libselinux1-dev libxslt1-dev
-                    libpam0g-dev libreadline-dev libcurl4-openssl-dev)
-        missing=()
-        for p in "${build_deps[@]}"; do
-            dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-        done
-        if [ ${#missing[@]} -gt 0 ]; then
-            "${sudo_cmd[@]}" apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq \
-                --no-install-recommends "${missing[@]}" >/dev/null
-        fi
-        build=$(mktemp -d "${TMPDIR:-/tmp}/ptimport-citus-build.XXXXXX")
-        start=$SECONDS
-        tar xzf "$tarball" -C "$build"
-        (
-            cd "$build"/citus-*
-            # without libcurl: the build would otherwise report usage
-            # statistics to Citus's servers
-            ./configure PG_CONFIG="$pg_config" --without-libcurl >"$build/configure.log" 2>&1 ||
-                { tail -n 30 "$build/configure.log"; exit 1; }
-            make -j"$(nproc)" >"$build/make.log" 2>&1 || { tail -n 50 "$build/make.log"; exit 1; }
-            "${sudo_cmd[@]}" make install >"$build/install.log" 2>&1 ||
-                { tail -n 30 "$build/install.log"; exit 1; }
-        )
-        rm -rf "$build"
-        echo "citus test: Citus built and installed in $((SECONDS - start)) s"
-    fi
-
-    # initdb refuses root: the servers and the checks run as postgres, from
-    # a copy of this script that postgres can read.
-    self=$(mktemp "${TMPDIR:-/tmp}/ptimport-citus-test.XXXXXX")
-    cp "$0" "$self"
-    chmod 755 "$self"
-    trap 'rm -f "$self"' EXIT
-    set +e
-    if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- env PATH="$PATH" PG_CONFIG="$pg_config" PTIMPORT_CITUS_CLUSTER=1 "$self"
-    else
-        env PG_CONFIG="$pg_config" PTIMPORT_CITUS_CLUSTER=1 "$self"
-    fi
-    exit $?
-fi
-
-# ---- As postgres: the cluster and the checks ----
-
-bindir=$("$pg_config" --bindir)
-export PATH="$bindir:$PATH"
-dir=$(mktemp -d "${TMPDIR:-/tmp}/ptimport-citus.XXXXXX")
-export PGHOST=$dir PGUSER=postgres PGOPTIONS="-c client_min_messages=warning"
+citus_require || exit 1
+citus_begin
+export PGOPTIONS="-c client_min_messages=warning"
 started=$SECONDS
 failures=()
-nodes=()
-
-cleanup() {
-    local n
-    for n in "${nodes[@]}"; do
-        pg_ctl stop -D "$dir/$n" -m immediate -s >/dev/null 2>&1 || true
-    done
-    if [ ${#failures[@]} -gt 0 ]; then
-        for n in "${nodes[@]}"; do
-            echo "--- $n's log, last lines"
-            tail -n 15 "$dir/$n.log"
-        done
-    fi
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-
-# A port no server listens on.
-free_port() {
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 30000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-    done
-}
-
-# start_node NAME: a throwaway server with Citus preloaded; sets port_NAME.
-start_node() {
-    local name=$1 port
-    port=$(free_port)
-    initdb -D "$dir/$name" -U postgres --encoding=UTF8 --locale=C.UTF-8 --auth=trust \
-        --no-sync >"$dir/$name.initdb.log" 2>&1 || { cat "$dir/$name.initdb.log"; exit 1; }
-    cat >>"$dir/$name/postgresql.conf" <<EOF
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$dir'
-shared_preload_libraries = 'citus'
-max_prepared_transactions = 100
-wal_level = logical
-fsync = off
-EOF
-    pg_ctl start -D "$dir/$name" -w -s -l "$dir/$name.log" || { cat "$dir/$name.log"; exit 1; }
-    nodes+=("$name")
-    printf -v "port_$name" '%s' "$port"
-}
-
-# q PORT DATABASE SQL...: runs SQL, prints the rows unaligned without headers.
-q() {
-    local port=$1 db=$2
-    shift 2
-    psql -X -qAt -v ON_ERROR_STOP=1 -p "$port" -d "$db" "$@"
-}
 
 # sqlstate PORT DATABASE ROLE SQL: the SQLSTATE the statement fails with
 # (empty if it succeeds), run as ROLE.
@@ -177,6 +55,7 @@ check() {
         echo "     expected: $(echo "$2" | head -c 2000)"
         echo "     got:      $(echo "$3" | head -c 2000)"
         failures+=("$1")
+        CITUS_SHOW_LOGS=1
     fi
 }
 
@@ -185,19 +64,6 @@ start_node coord
 start_node w1
 start_node w2
 c=$port_coord
-
-# cluster_db NAME: database NAME on every node, with Citus, the workers added.
-cluster_db() {
-    local db=$1 n
-    for n in coord w1 w2; do
-        local p="port_$n"
-        [ "$db" = postgres ] || q "${!p}" postgres -c "CREATE DATABASE $db"
-        q "${!p}" "$db" -c "CREATE EXTENSION citus"
-    done
-    q "$c" "$db" -c "SELECT citus_set_coordinator_host('127.0.0.1', $c)" \
-        -c "SELECT citus_add_node('127.0.0.1', $port_w1)" \
-        -c "SELECT citus_add_node('127.0.0.1', $port_w2)" >/dev/null
-}
 
 # The client files, written here as UTF-8.
 files=$dir/files
@@ -238,7 +104,7 @@ sub() {    # sub ACCOUNT FILE: a submit's SQL
 
 # ---------------------------------------------------------------------------
 echo "== update from 1.0 on the cluster, then distribute()"
-cluster_db upgrade
+cluster_db upgrade coord w1 w2
 q "$c" upgrade -c "CREATE EXTENSION ptimport VERSION '1.0'" \
     -c "SELECT count(*) FROM ptimport.pt_import_clients($(bytes "$files/f1.csv"), 11, false, 'UTF8', 'f1.csv')" \
     -c "SELECT count(*) FROM ptimport.pt_import_clients($(bytes "$files/f3.csv"), 12, false, 'UTF8', 'f3.csv')" \
@@ -267,7 +133,7 @@ check "an import after the update finds 1.0's clients unchanged" "0 0 5" \
 
 # ---------------------------------------------------------------------------
 echo "== a fresh install and distribute()"
-cluster_db postgres
+cluster_db postgres coord w1 w2
 q "$c" postgres -c "CREATE EXTENSION ptimport" || check "CREATE EXTENSION ptimport on the cluster" ok failed
 q "$c" postgres -c "SELECT * FROM ptimport.distribute()" >"$dir/distribute.out" 2>"$dir/err" ||
     { cat "$dir/err"; check "distribute()" ok failed; }
@@ -322,18 +188,22 @@ echo "accounts $A and $D on worker 1 (group $g1), $B and $C on worker 2 (group $
 # A plain single-node database beside it: Citus is not installed there.
 q "$c" postgres -c "CREATE DATABASE single"
 q "$c" single -c "CREATE EXTENSION ptimport"
+q "$c" postgres -c "CREATE ROLE ptimport_worker LOGIN"
+for db in postgres single; do q "$c" "$db" -c "SELECT ptimport.grant_worker('ptimport_worker')" >/dev/null; done
 
 # ---------------------------------------------------------------------------
 echo "== the same imports and inbox on Citus and on the single node"
 # run_sequence DATABASE: imports, re-import, update, dry run, inbox.
+# The inbox is drained by the worker role of the README.
 run_sequence() {
     local db=$1
-    q "$c" "$db" -c "$(imp "$A" f1.csv)" -c "$(imp "$A" f1.csv)" -c "$(imp "$A" f3.csv)" \
+    { q "$c" "$db" -c "$(imp "$A" f1.csv)" -c "$(imp "$A" f1.csv)" -c "$(imp "$A" f3.csv)" \
         -c "$(imp "$A" f4.csv 'dry_run => true')" \
         -c "$(imp "$B" f1.csv)" -c "$(imp "$B" f3.csv)" \
-        -c "$(sub "$C" f1.csv)" -c "$(sub "$D" utf16.csv)" -c "$(sub "$C" f3.csv)" \
-        -c "CALL ptimport.drain_inbox()" \
-        -c "$(sub "$A" f4.csv)" -c "SELECT ptimport.process_inbox()" >"$dir/$db.sequence.out" 2>&1 ||
+        -c "$(sub "$C" f1.csv)" -c "$(sub "$D" utf16.csv)" -c "$(sub "$C" f3.csv)" &&
+      q "$c" "$db" -U ptimport_worker -c "CALL ptimport.drain_inbox()" &&
+      q "$c" "$db" -c "$(sub "$A" f4.csv)" &&
+      q "$c" "$db" -U ptimport_worker -c "SELECT ptimport.process_inbox()"; } >"$dir/$db.sequence.out" 2>&1 ||
         { cat "$dir/$db.sequence.out"; check "the import sequence in database $db" ok failed; }
 }
 run_sequence postgres
@@ -395,6 +265,9 @@ check "the inbox: $C's two files done in order, $D's UTF-16 file failed, $A's do
                      "$D utf16.csv failed 22021 file is encoded in UTF-16" | sort -s -n -k1,1 | paste -sd'|')" \
     "$(q "$c" postgres -c "SELECT string_agg(concat_ws(' ', account_id, source_name, state, error_sqlstate, error), '|'
         ORDER BY account_id, file_id) FROM ptimport.inbox")"
+check "the inbox's runs logged as run by the worker role" "ptimport_worker" \
+    "$(q "$c" postgres -c "SELECT string_agg(DISTINCT r.run_by, ' ') FROM ptimport.inbox i
+        JOIN ptimport.import_run r ON r.account_id = i.account_id AND r.run_id = i.run_id")"
 check "imports ran on the node of their account (run_ids from its range)" \
     "$(printf '%s\n' "$A:$g1" "$B:$g2" "$C:$g2" | sort | paste -sd' ')" \
     "$(q "$c" postgres -c "SELECT string_agg(DISTINCT account_id || ':' || (run_id >> 48), ' '
