@@ -228,8 +228,12 @@ SELECT 'issue', i.account_id, n.n, i.line_no, i.internal_id, i.severity, i.field
 FROM ptimport.import_issue i JOIN run_no n USING (account_id, run_id) ORDER BY 2, 3, 4, 6, 7;
 SELECT 'row', k.account_id, n.n, k.line_no, k.kind, k.internal_id, k.raw
 FROM ptimport.import_row k JOIN run_no n USING (account_id, run_id) ORDER BY 2, 3, 4;
-SELECT 'undo', u.account_id, n.n, u.inserted_internal_ids, u.inserted_lines, u.updated_lines,
-       cardinality(u.updated_ids), cardinality(u.created_group_ids)
+-- (the arrays' order follows the plan: the pairs are compared sorted)
+SELECT 'undo', u.account_id, n.n,
+       (SELECT string_agg(i || ':' || l, ',' ORDER BY i) FROM unnest(u.inserted_internal_ids, u.inserted_lines) AS x(i, l)),
+       (SELECT string_agg(l || ':' || b::text || '>' || a::text, ',' ORDER BY l)
+        FROM unnest(u.updated_lines, u.before, u.after) AS y(l, b, a)),
+       cardinality(u.updated_ids), cardinality(u.created_group_ids), u.written_xmin IS NULL
 FROM ptimport.run_undo u JOIN run_no n USING (account_id, run_id) ORDER BY 2, 3;
 SELECT 'inbox', i.account_id, i.source_name, i.state, i.size_bytes, n.n, i.error, i.error_sqlstate,
        i.content IS NULL
