@@ -84,7 +84,9 @@ citus_begin() {
     chmod 755 "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
     export PGHOST=$dir PGUSER=postgres
+    # the servers are stopped however the script ends (a signal too)
     trap citus_end EXIT
+    trap 'exit 1' HUP INT TERM PIPE
 }
 
 # Stops the servers and removes the directory; with CITUS_SHOW_LOGS=1, first
