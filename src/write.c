@@ -220,9 +220,9 @@ static const char changes_citus_sql[] =
 	"       " PT_UNDO_ARRAY("o.client_id", "o.client_id IS NOT NULL", "int8") ","
 	"       " PT_UNDO_ARRAY("s.line_no", "o.client_id IS NOT NULL", "int4") ","
 	"       " PT_UNDO_ARRAY("o.updated_at", "o.client_id IS NOT NULL", "timestamptz") ","
-	"       " PT_UNDO_ARRAY(PT_CHANGED_VALUES("o", "s", PT_BEFORE), "o.client_id IS NOT NULL",
+	"       " PT_UNDO_ARRAY(PT_CHANGED_VALUES("o.", "s.", PT_BEFORE), "o.client_id IS NOT NULL",
 							   "ptimport.client_values") ","
-	"       " PT_UNDO_ARRAY(PT_CHANGED_VALUES("o", "s", PT_AFTER), "o.client_id IS NOT NULL",
+	"       " PT_UNDO_ARRAY(PT_CHANGED_VALUES("o.", "s.", PT_AFTER), "o.client_id IS NOT NULL",
 							   "ptimport.client_values")
 	" FROM ptimport.account AS a"
 	" CROSS JOIN (" PT_SOURCE_SELECT_LINES ") AS s"
