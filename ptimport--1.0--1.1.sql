@@ -901,7 +901,7 @@ $$;
 CREATE OR REPLACE FUNCTION ptimport.revert_run(
 	run_id		bigint,
 	dry_run		boolean DEFAULT false,
-	account_id	bigint DEFAULT NULL)
+	account_id	bigint DEFAULT ptimport.current_account())
 RETURNS TABLE (
 	line_no		integer,
 	internal_id text,
@@ -1071,7 +1071,7 @@ COMMENT ON FUNCTION ptimport.revert_run(bigint, boolean, bigint) IS
 CREATE OR REPLACE FUNCTION ptimport.failed_rows(
 	run_id		bigint,
 	include_warnings boolean DEFAULT false,
-	account_id	bigint DEFAULT NULL)
+	account_id	bigint DEFAULT ptimport.current_account())
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'pt_failed_rows'
 LANGUAGE C STABLE PARALLEL UNSAFE SECURITY DEFINER
@@ -1887,6 +1887,10 @@ BEGIN
 				'   AND o.objid OPERATOR(pg_catalog.=) $1'
 				'   AND o.distribution_argument_index IS NOT NULL)'
 			INTO v_yes USING v_func.func;
+		IF pg_catalog.pg_get_function_arg_default(v_func.func, v_func.argno) = 'NULL::bigint' THEN
+			RAISE WARNING 'the account_id of % defaults to NULL, which Citus delegates to the node of account 0', v_func.func
+				USING HINT = 'Default it to ptimport.current_account(), as pt_import_clients does.';
+		END IF;
 		IF v_yes THEN
 			action := 'already delegated';
 		ELSE
