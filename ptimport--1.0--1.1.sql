@@ -827,9 +827,12 @@ CREATE OR REPLACE FUNCTION ptimport.run_changes(p_account bigint, p_run bigint)
 RETURNS TABLE (client_id bigint, line_no integer, inserted boolean, internal_id text,
 			   state text, changed_columns text[], before ptimport.client_values,
 			   after ptimport.client_values, updated_at timestamptz)
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
 	WITH u AS (
 		SELECT * FROM ptimport.run_undo AS u
 		WHERE u.account_id = p_account AND u.run_id = p_run),
@@ -883,7 +886,26 @@ AS $$
 				ELSE 'ok' END,
 		   CASE WHEN NOT gone THEN differing END,
 		   b, a, updated_at
-	FROM checked
+	FROM checked;
+END
+$$;
+
+/*
+ * The clients an undo restores, from its parallel arrays, a row each.
+ * (A multi-argument unnest would spread the composite values over columns.)
+ */
+CREATE OR REPLACE FUNCTION ptimport.restores(
+	client_ids	bigint[],
+	befores		ptimport.client_values[],
+	afters		ptimport.client_values[],
+	updated_ats timestamptz[])
+RETURNS TABLE (client_id bigint, b ptimport.client_values, a ptimport.client_values,
+			   updated_at timestamptz)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT x.id, x.b::ptimport.client_values, x.a::ptimport.client_values, x.at
+	FROM unnest(client_ids, befores::text[], afters::text[], updated_ats) AS x(id, b, a, at)
 $$;
 
 /*
@@ -928,6 +950,14 @@ DECLARE
 	v_restored	bigint;
 	v_conflicts bigint;
 	v_groups	bigint[];
+	v_delete	bigint[];		-- the clients to delete (inserted, not changed since)
+	v_restore	bigint[];		-- the clients to restore, with ...
+	v_before	ptimport.client_values[];	-- ... their values before,
+	v_after		ptimport.client_values[];	-- ... those the run wrote,
+	v_updated_at timestamptz[];	-- ... and their updated_at before
+	v_conflict_lines integer[];
+	v_conflict_ids text[];
+	v_conflict_messages text[];
 BEGIN
 	IF v_run_id IS NULL THEN
 		RAISE EXCEPTION 'run_id must not be null'
@@ -973,26 +1003,52 @@ BEGIN
 				  DETAIL = 'It was imported before ptimport 1.1, which keeps what undoing needs.';
 	END IF;
 
-	-- The groups that no client would use any more.
+	/*
+	 * What to do, read once into arrays: each statement below then names
+	 * the account's rows by id (on Citus a statement cannot join a
+	 * function's rows with the distributed tables).
+	 */
+	SELECT count(*),
+		   COALESCE(array_agg(ch.client_id) FILTER (WHERE ch.inserted AND ch.state = 'ok'), '{}'),
+		   COALESCE(array_agg(ch.client_id) FILTER (WHERE NOT ch.inserted AND ch.state = 'ok'), '{}'),
+		   COALESCE(array_agg(ch.before) FILTER (WHERE NOT ch.inserted AND ch.state = 'ok'), '{}'),
+		   COALESCE(array_agg(ch.after) FILTER (WHERE NOT ch.inserted AND ch.state = 'ok'), '{}'),
+		   COALESCE(array_agg(ch.updated_at) FILTER (WHERE NOT ch.inserted AND ch.state = 'ok'), '{}'),
+		   COALESCE(array_agg(ch.line_no ORDER BY ch.line_no) FILTER (WHERE ch.state <> 'ok'), '{}'),
+		   COALESCE(array_agg(ch.internal_id ORDER BY ch.line_no) FILTER (WHERE ch.state <> 'ok'), '{}'),
+		   COALESCE(array_agg(
+			   CASE WHEN ch.state = 'deleted' THEN
+						format('This client was deleted after run %s, so there is nothing to undo.',
+							   v_run_id)
+					WHEN cardinality(ch.changed_columns) > 0 THEN
+						format('This client was changed after run %s (%s), so it was left as it is.',
+							   v_run_id, array_to_string(ch.changed_columns, ', '))
+					ELSE format('This client was changed after run %s, so it was left as it is.',
+								v_run_id) END
+			   ORDER BY ch.line_no) FILTER (WHERE ch.state <> 'ok'), '{}')
+	INTO v_total, v_delete, v_restore, v_before, v_after, v_updated_at,
+		 v_conflict_lines, v_conflict_ids, v_conflict_messages
+	FROM ptimport.run_changes(v_account, v_run_id) AS ch;
+
+	-- The groups it created that no client would use any more: neither a
+	-- client that stays as it is nor one whose old group is restored.
 	SELECT COALESCE(array_agg(g.group_id ORDER BY g.group_id), '{}') INTO v_groups
 	FROM ptimport.client_group AS g
 	WHERE g.account_id = v_account AND g.group_id = ANY (v_undo.created_group_ids)
+	  AND g.group_id <> ALL (SELECT (x.b).group_id FROM ptimport.restores(v_restore, v_before, v_after, v_updated_at) AS x
+							 WHERE (x.b).group_id IS DISTINCT FROM (x.a).group_id
+							   AND (x.b).group_id IS NOT NULL)
 	  AND NOT EXISTS (
 		SELECT FROM ptimport.client AS c
-		LEFT JOIN ptimport.run_changes(v_account, v_run_id) AS ch
-		  ON ch.client_id = c.client_id AND ch.state = 'ok'
-		WHERE c.account_id = v_account
-		  AND CASE WHEN ch.client_id IS NULL THEN c.group_id
-				   WHEN ch.inserted THEN NULL
-				   WHEN (ch.before).group_id IS DISTINCT FROM (ch.after).group_id
-					   THEN (ch.before).group_id
-				   ELSE c.group_id END = g.group_id);
-
-	SELECT count(*), count(*) FILTER (WHERE ch.inserted AND ch.state = 'ok'),
-		   count(*) FILTER (WHERE NOT ch.inserted AND ch.state = 'ok'),
-		   count(*) FILTER (WHERE ch.state <> 'ok')
-	INTO v_total, v_deleted, v_restored, v_conflicts
-	FROM ptimport.run_changes(v_account, v_run_id) AS ch;
+		WHERE c.account_id = v_account AND c.group_id = g.group_id
+		  AND c.client_id <> ALL (v_delete)
+		  AND NOT (c.client_id = ANY (v_restore)
+				   AND (SELECT (x.b).group_id IS DISTINCT FROM (x.a).group_id
+						FROM ptimport.restores(v_restore, v_before, v_after, v_updated_at) AS x
+						WHERE x.client_id = c.client_id)));
+	v_deleted := cardinality(v_delete);
+	v_restored := cardinality(v_restore);
+	v_conflicts := cardinality(v_conflict_lines);
 
 	INSERT INTO ptimport.import_run AS r (account_id, source_name, dry_run, started_at,
 		finished_at, rows_total, rows_inserted, rows_updated, rows_unchanged, rows_failed,
@@ -1004,42 +1060,31 @@ BEGIN
 
 	INSERT INTO ptimport.import_issue AS i (run_id, account_id, line_no, internal_id, severity,
 		field, code, message, raw_line)
-	SELECT v_log_id, v_account, ch.line_no, ch.internal_id, 'error', NULL, 'changed_since_run',
-		   CASE WHEN ch.state = 'deleted' THEN
-					format('This client was deleted after run %s, so there is nothing to undo.',
-						   v_run_id)
-				WHEN cardinality(ch.changed_columns) > 0 THEN
-					format('This client was changed after run %s (%s), so it was left as it is.',
-						   v_run_id, array_to_string(ch.changed_columns, ', '))
-				ELSE format('This client was changed after run %s, so it was left as it is.',
-							v_run_id) END,
-		   ''
-	FROM ptimport.run_changes(v_account, v_run_id) AS ch
-	WHERE ch.state <> 'ok';
+	SELECT v_log_id, v_account, x.line_no, x.internal_id, 'error', NULL, 'changed_since_run',
+		   x.message, ''
+	FROM unnest(v_conflict_lines, v_conflict_ids, v_conflict_messages)
+		 AS x(line_no, internal_id, message);
 
 	IF NOT v_dry THEN
 		DELETE FROM ptimport.client AS c
-		USING ptimport.run_changes(v_account, v_run_id) AS ch
-		WHERE c.account_id = v_account AND c.client_id = ch.client_id
-		  AND ch.inserted AND ch.state = 'ok';
+		WHERE c.account_id = v_account AND c.client_id = ANY (v_delete);
 
 		UPDATE ptimport.client AS c
-		SET first_name = COALESCE((ch.before).first_name, c.first_name),
-			last_name = COALESCE((ch.before).last_name, c.last_name),
-			birth_year = COALESCE((ch.before).birth_year, c.birth_year),
-			gender = COALESCE((ch.before).gender, c.gender),
-			email = CASE WHEN (ch.before).email IS DISTINCT FROM (ch.after).email
-						 THEN (ch.before).email ELSE c.email END,
-			mobile = CASE WHEN (ch.before).mobile IS DISTINCT FROM (ch.after).mobile
-						  THEN (ch.before).mobile ELSE c.mobile END,
-			diagnosis_code = CASE WHEN (ch.before).diagnosis_code IS DISTINCT FROM (ch.after).diagnosis_code
-								  THEN (ch.before).diagnosis_code ELSE c.diagnosis_code END,
-			group_id = CASE WHEN (ch.before).group_id IS DISTINCT FROM (ch.after).group_id
-							THEN (ch.before).group_id ELSE c.group_id END,
-			updated_at = ch.updated_at
-		FROM ptimport.run_changes(v_account, v_run_id) AS ch
-		WHERE c.account_id = v_account AND c.client_id = ch.client_id
-		  AND NOT ch.inserted AND ch.state = 'ok';
+		SET first_name = COALESCE((x.b).first_name, c.first_name),
+			last_name = COALESCE((x.b).last_name, c.last_name),
+			birth_year = COALESCE((x.b).birth_year, c.birth_year),
+			gender = COALESCE((x.b).gender, c.gender),
+			email = CASE WHEN (x.b).email IS DISTINCT FROM (x.a).email
+						 THEN (x.b).email ELSE c.email END,
+			mobile = CASE WHEN (x.b).mobile IS DISTINCT FROM (x.a).mobile
+						  THEN (x.b).mobile ELSE c.mobile END,
+			diagnosis_code = CASE WHEN (x.b).diagnosis_code IS DISTINCT FROM (x.a).diagnosis_code
+								  THEN (x.b).diagnosis_code ELSE c.diagnosis_code END,
+			group_id = CASE WHEN (x.b).group_id IS DISTINCT FROM (x.a).group_id
+							THEN (x.b).group_id ELSE c.group_id END,
+			updated_at = x.updated_at
+		FROM ptimport.restores(v_restore, v_before, v_after, v_updated_at) AS x
+		WHERE c.account_id = v_account AND c.client_id = x.client_id;
 
 		DELETE FROM ptimport.client_group AS g
 		WHERE g.account_id = v_account AND g.group_id = ANY (v_groups);
@@ -1358,6 +1403,7 @@ REVOKE ALL ON FUNCTION ptimport.process_next_file(bigint, bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.acting_account(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.acting_role() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.run_changes(bigint, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.restores(bigint[], ptimport.client_values[], ptimport.client_values[], timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.revert_run(bigint, boolean, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.erase_client(bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.failed_rows(bigint, boolean, bigint) FROM PUBLIC;

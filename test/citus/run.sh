@@ -193,13 +193,21 @@ for db in postgres single; do q "$c" "$db" -c "SELECT ptimport.grant_worker('pti
 
 # ---------------------------------------------------------------------------
 echo "== the same imports and inbox on Citus and on the single node"
-# run_sequence DATABASE: imports, re-import, update, dry run, inbox.
+# last_import ACCOUNT: SQL for the run_id of the account's latest import.
+last_import() {
+    echo "(SELECT run_id FROM ptimport.import_run WHERE account_id = $1 AND kind = 'import'
+           AND NOT dry_run ORDER BY started_at DESC LIMIT 1)"
+}
+# run_sequence DATABASE: imports, re-import, update, dry run, an update
+# undone (dry, then for real), inbox.
 # The inbox is drained by the worker role of the README.
 run_sequence() {
     local db=$1
     { q "$c" "$db" -c "$(imp "$A" f1.csv)" -c "$(imp "$A" f1.csv)" -c "$(imp "$A" f3.csv)" \
         -c "$(imp "$A" f4.csv 'dry_run => true')" \
         -c "$(imp "$B" f1.csv)" -c "$(imp "$B" f3.csv)" \
+        -c "SELECT count(*) FROM ptimport.revert_run($(last_import "$B"), true, $B)" \
+        -c "SELECT count(*) FROM ptimport.revert_run($(last_import "$B"), false, $B)" \
         -c "$(sub "$C" f1.csv)" -c "$(sub "$D" empty.csv)" -c "$(sub "$C" f3.csv)" &&
       q "$c" "$db" -U ptimport_worker -c "CALL ptimport.drain_inbox()" &&
       q "$c" "$db" -c "$(sub "$A" f4.csv)" &&
