@@ -741,6 +741,7 @@ DECLARE
 	v_now		timestamptz := clock_timestamp();
 	v_expired	timestamptz;
 	v_runs		bigint;
+	v_table		text;
 BEGIN
 	-- (purge_inbox, in C, also loads the library that defines the setting)
 	item := 'inbox contents';
@@ -756,29 +757,17 @@ BEGIN
 	GET DIAGNOSTICS purged = ROW_COUNT;
 	RETURN NEXT;
 
-	item := 'issue records';
-	DELETE FROM ptimport.import_issue AS i
-	USING ptimport.import_run AS r
-	WHERE r.account_id = i.account_id AND r.run_id = i.run_id
-	  AND r.finished_at <= v_expired AND r.log_purged_at IS NULL;
-	GET DIAGNOSTICS purged = ROW_COUNT;
-	RETURN NEXT;
-
-	item := 'rows kept for failed_rows()';
-	DELETE FROM ptimport.import_row AS i
-	USING ptimport.import_run AS r
-	WHERE r.account_id = i.account_id AND r.run_id = i.run_id
-	  AND r.finished_at <= v_expired AND r.log_purged_at IS NULL;
-	GET DIAGNOSTICS purged = ROW_COUNT;
-	RETURN NEXT;
-
-	item := 'undo data';
-	DELETE FROM ptimport.run_undo AS u
-	USING ptimport.import_run AS r
-	WHERE r.account_id = u.account_id AND r.run_id = u.run_id
-	  AND r.finished_at <= v_expired AND r.log_purged_at IS NULL;
-	GET DIAGNOSTICS purged = ROW_COUNT;
-	RETURN NEXT;
+	-- What each expired run keeps besides its counts.
+	FOR item, v_table IN VALUES ('issue records', 'import_issue'),
+								('rows kept for failed_rows()', 'import_row'),
+								('undo data', 'run_undo') LOOP
+		EXECUTE format('DELETE FROM ptimport.%I AS x USING ptimport.import_run AS r'
+					   ' WHERE r.account_id = x.account_id AND r.run_id = x.run_id'
+					   '   AND r.finished_at <= $1 AND r.log_purged_at IS NULL', v_table)
+		USING v_expired;
+		GET DIAGNOSTICS purged = ROW_COUNT;
+		RETURN NEXT;
+	END LOOP;
 
 	item := 'file names';
 	UPDATE ptimport.inbox SET source_name = NULL
