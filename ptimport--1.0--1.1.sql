@@ -134,7 +134,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS client_group_name_key ON ptimport.client_group
 DROP INDEX IF EXISTS ptimport.import_run_account_idx;
 DROP INDEX IF EXISTS ptimport.inbox_account_idx;
 DROP INDEX IF EXISTS ptimport.import_issue_run_idx;
-CREATE INDEX IF NOT EXISTS import_issue_run_idx ON ptimport.import_issue (account_id, run_id, line_no);
+CREATE INDEX IF NOT EXISTS import_issue_account_run_idx
+	ON ptimport.import_issue (account_id, run_id, line_no);
 
 -- References between the tables, on (account_id, id).
 DO $$
@@ -987,9 +988,13 @@ BEGIN
 					  DETAIL = format('What undoing it needs was purged with the rest of the run''s log, after ptimport.log_retention_days (%s days).',
 									  current_setting('ptimport.log_retention_days'));
 		END IF;
+		IF v_run.rows_inserted + v_run.rows_updated = 0 THEN
+			RAISE EXCEPTION 'run % changed no client, so there is nothing to undo', v_run_id
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
 		RAISE EXCEPTION 'run % cannot be undone', v_run_id
 			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  DETAIL = 'It was imported before ptimport 1.1, which keeps what undoing needs.';
+				  DETAIL = 'ptimport kept no undo data for it: it was imported by ptimport 1.0, or its file had more rows than ptimport.undo_max_rows.';
 	END IF;
 
 	/*

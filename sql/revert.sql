@@ -104,6 +104,17 @@ INSERT INTO ptimport.import_run (account_id, dry_run, started_at, finished_at, r
 	rows_inserted, rows_updated, rows_unchanged, rows_failed, rows_warned, groups_created)
 VALUES (1402, false, now(), now(), 1, 1, 0, 0, 0, 0, 0) RETURNING run_id AS v10_run \gset
 SELECT * FROM ptimport.revert_run(:v10_run, account_id => 1402);
+-- a file of more rows than ptimport.undo_max_rows, imported without undo
+-- data (its arrays would be built in memory);
+SET ptimport.undo_max_rows = 1;
+SELECT count(*) FROM ptimport.pt_import_clients(convert_to(E'R13,Mo,Ma,1980,f\nR14,Ny,Na,1980,f', 'UTF8'), 1402);
+RESET ptimport.undo_max_rows;
+SELECT ptimport.last_run_id() AS big_run \gset
+SELECT count(*) AS undo_rows FROM ptimport.run_undo WHERE account_id = 1402 AND run_id = :big_run;
+SELECT * FROM ptimport.revert_run(:big_run, account_id => 1402);
+-- a run that changed no client;
+SELECT count(*) FROM ptimport.pt_import_clients(convert_to('R13,Mo,Ma,1980,f', 'UTF8'), 1402);
+SELECT * FROM ptimport.revert_run(ptimport.last_run_id(), account_id => 1402);
 -- no run at all.
 SELECT * FROM ptimport.revert_run(NULL, account_id => 1402);
 \set VERBOSITY terse

@@ -36,6 +36,7 @@ int			pt_max_bytes_kb = 10 * 1024;
 char	   *pt_account_id_setting = NULL;
 int			pt_inbox_retention_days = 30;
 int			pt_log_retention_days = 90;
+int			pt_undo_max_rows = 100000;
 
 /* What an entry point passes for an argument its declaration lacks. */
 const NullableDatum pt_no_argument = {.isnull = true};
@@ -83,6 +84,14 @@ _PG_init(void)
 							"issue records and raw lines and the file names of its run and "
 							"inbox file, and fails queued files never processed.",
 							&pt_log_retention_days, 90, 0, 36500,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ptimport.undo_max_rows",
+							"Most rows of a file whose import keeps what undoing it needs.",
+							"The undo data of an import is built in memory; a file with "
+							"more rows is imported without it, and cannot be undone.  "
+							"0 keeps no undo data at all.",
+							&pt_undo_max_rows, 100000, 0, INT_MAX,
 							PGC_SUSET, 0, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("ptimport");

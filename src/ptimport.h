@@ -55,6 +55,7 @@ extern int	pt_max_bytes_kb;
 extern char *pt_account_id_setting;
 extern int	pt_inbox_retention_days;
 extern int	pt_log_retention_days;
+extern int	pt_undo_max_rows;
 
 /* ptimport.c */
 extern int64 pt_latest_run_id;

@@ -156,7 +156,8 @@ static const char resolve_groups_sql[] =
  * under run $13, from the rows it writes (changes, read once, with each
  * client as it was before): the internal_ids inserted, the changed columns
  * of the clients updated, each with its line ($15), and the groups created
- * before ($14).  An import that writes no client keeps nothing.
+ * before ($14).  An import that writes no client keeps nothing, and
+ * neither does one of more rows than ptimport.undo_max_rows ($13 NULL).
  */
 static const char upsert_clients_sql[] =
 	"WITH src AS (" PT_SOURCE_SELECT_LINES "),"
@@ -196,6 +197,7 @@ static const char upsert_clients_sql[] =
 								 "ptimport.client_values") ","
 	"         $14"
 	"  FROM changes AS s"
+	"  WHERE $13 IS NOT NULL"
 	"  HAVING pg_catalog.count(*) > 0)"
 	" SELECT pg_catalog.count(*) FILTER (WHERE inserted),"
 	"        pg_catalog.count(*) FILTER (WHERE NOT inserted)"
@@ -356,12 +358,12 @@ static const Oid group_arg_types[3] = {INT8OID, TEXTARRAYOID, TIMESTAMPTZOID};
 
 static const PtStatements *statements_of(PtSqlVersion version);
 static void refuse_by_mode(PtImport *imp, Datum *args);
-static void upsert_citus(PtImport *imp, Datum *args);
+static void upsert_citus(PtImport *imp, Datum *args, bool keep_undo);
 static int64 *group_ids(PtImport *imp, bool create, int64 *count);
 static int64 *lookup_groups(const PtStatements *sql, Datum *args, int n, int64 *missing);
 static void row_args(PtImport *imp, const int64 *spelling_ids, Datum *args);
 static void run_statement(const char *sql, int nargs, const Oid *types, Datum *args,
-						  int nrows, bool read_only, int expected);
+						  const char *nulls, int nrows, bool read_only, int expected);
 static int64 result_int8(int col);
 
 static const PtStatements *
@@ -380,21 +382,27 @@ pt_write_clients(PtImport *imp)
 {
 	const PtStatements *sql = statements_of(imp->version);
 	Datum		args[PT_NUPSERTARGS];
+	char		undo_nulls[PT_NUPSERTARGS];
+	bool		keep_undo = imp->nclients <= pt_undo_max_rows;
 
 	if (imp->nclients == 0)
 		return;
 	row_args(imp, group_ids(imp, true, &imp->groups_created), args);
 	refuse_by_mode(imp, args);
+
+	/* a large file keeps no undo data: its arrays would be built in memory */
+	memset(undo_nulls, ' ', sizeof(undo_nulls));
+	undo_nulls[12] = keep_undo ? ' ' : 'n';
 	args[12] = Int64GetDatum(imp->run_id);
 	args[13] = PointerGetDatum(imp->created_groups ? imp->created_groups :
 							   construct_empty_array(INT8OID));
 	args[14] = PointerGetDatum(imp->lines);
 	if (imp->version >= PT_SQL_1_1 && pt_citus_loaded())
-		upsert_citus(imp, args);
+		upsert_citus(imp, args, keep_undo);
 	else
 	{
 		run_statement(sql->upsert_clients, sql->upsert_nargs, row_arg_types, args,
-					  imp->nclients, false, SPI_OK_SELECT);
+					  undo_nulls, imp->nclients, false, SPI_OK_SELECT);
 		imp->inserted = result_int8(1);
 		imp->updated = result_int8(2);
 	}
@@ -406,7 +414,7 @@ pt_write_clients(PtImport *imp)
  * the account's shards (see changes_citus_sql), and the counts.
  */
 static void
-upsert_citus(PtImport *imp, Datum *args)
+upsert_citus(PtImport *imp, Datum *args, bool keep_undo)
 {
 	Datum		undo[4 + PT_NUNDOARRAYS + 1];
 	Oid			types[4 + PT_NUNDOARRAYS + 1];
@@ -414,9 +422,17 @@ upsert_citus(PtImport *imp, Datum *args)
 	bool		isnull;
 	int			i;
 
-	run_statement(changes_citus_sql, PT_NUPSERTARGS, row_arg_types, args,
-				  imp->nclients, false, SPI_OK_SELECT);
 	imp->inserted = imp->updated = 0;
+	if (!keep_undo)
+	{
+		run_statement(upsert_clients_citus_sql, PT_NUPSERTARGS, row_arg_types, args,
+					  NULL, imp->nclients, false, SPI_OK_SELECT);
+		imp->inserted = result_int8(1);
+		imp->updated = result_int8(2);
+		return;
+	}
+	run_statement(changes_citus_sql, PT_NUPSERTARGS, row_arg_types, args,
+				  NULL, imp->nclients, false, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return;
 
@@ -429,7 +445,7 @@ upsert_citus(PtImport *imp, Datum *args)
 	}
 
 	run_statement(upsert_clients_citus_sql, PT_NUPSERTARGS, row_arg_types, args,
-				  imp->nclients, false, SPI_OK_SELECT);
+				  NULL, imp->nclients, false, SPI_OK_SELECT);
 	imp->inserted = result_int8(1);
 	imp->updated = result_int8(2);
 	undo[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
@@ -459,7 +475,7 @@ pt_count_changes(PtImport *imp)
 		return;
 	row_args(imp, group_ids(imp, false, &imp->groups_created), args);
 	refuse_by_mode(imp, args);
-	run_statement(count_changes_sql, PT_NARGS, row_arg_types, args, imp->nclients,
+	run_statement(count_changes_sql, PT_NARGS, row_arg_types, args, NULL, imp->nclients,
 				  true, SPI_OK_SELECT);
 	imp->inserted = result_int8(1);
 	imp->updated = result_int8(2);
@@ -478,7 +494,7 @@ refuse_by_mode(PtImport *imp, Datum *args)
 	if (imp->mode == PT_MODE_UPSERT)
 		return;
 	run_statement(mode_refused_sql, 3, (Oid[]) {INT8OID, TEXTARRAYOID, TEXTOID},
-				  (Datum[]) {args[0], args[1 + PT_FIELD_INTERNAL_ID], args[11]},
+				  (Datum[]) {args[0], args[1 + PT_FIELD_INTERNAL_ID], args[11]}, NULL,
 				  imp->nclients, true, SPI_OK_SELECT);
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -523,7 +539,7 @@ group_ids(PtImport *imp, bool create, int64 *count)
 		return ids;
 
 	run_statement(sql->insert_groups, imp->version == PT_SQL_1_0 ? 2 : 3,
-				  group_arg_types, args, n, false, SPI_OK_INSERT_RETURNING);
+				  group_arg_types, args, NULL, n, false, SPI_OK_INSERT_RETURNING);
 	*count = SPI_processed;
 	{
 		int64	   *created;
@@ -552,7 +568,7 @@ lookup_groups(const PtStatements *sql, Datum *args, int n, int64 *missing)
 	uint64		i;
 
 	/* not read-only: it must see the groups this import created */
-	run_statement(sql->resolve_groups, 2, group_arg_types, args, n, false, SPI_OK_SELECT);
+	run_statement(sql->resolve_groups, 2, group_arg_types, args, NULL, n, false, SPI_OK_SELECT);
 	if (SPI_processed != (uint64) n)
 		elog(ERROR, "could not resolve client groups");
 	ids = palloc(n * sizeof(int64));
@@ -628,19 +644,19 @@ row_args(PtImport *imp, const int64 *spelling_ids, Datum *args)
  */
 static void
 run_statement(const char *sql, int nargs, const Oid *types, Datum *args,
-			  int nrows, bool read_only, int expected)
+			  const char *nulls, int nrows, bool read_only, int expected)
 {
 	SPIPlanPtr	plan;
 	int			result;
 
 	if (nrows <= PT_CUSTOM_PLAN_MAX_ROWS || pt_citus_loaded())
-		result = SPI_execute_with_args(sql, nargs, (Oid *) types, args, NULL, read_only, 0);
+		result = SPI_execute_with_args(sql, nargs, (Oid *) types, args, nulls, read_only, 0);
 	else
 	{
 		plan = SPI_prepare_cursor(sql, nargs, (Oid *) types, CURSOR_OPT_GENERIC_PLAN);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare_cursor failed: %s", SPI_result_code_string(SPI_result));
-		result = SPI_execute_plan(plan, args, NULL, read_only, 0);
+		result = SPI_execute_plan(plan, args, nulls, read_only, 0);
 		SPI_freeplan(plan);
 	}
 	if (result != expected)
