@@ -15,13 +15,22 @@
 #   PROFILE       extra compiler flags (.ci/run: warnings as errors, assertions)
 #   FUZZ_SECONDS  bounds the fuzz run (default 60)
 #   CITUS_TARBALL the Citus source to build if Citus is not installed
-#                 (default: ../shared/vendor/citus-13.0.5.tar.gz)
+#                 (default: shared/vendor/citus-13.0.5.tar.gz in this
+#                 repository's parent or grandparent directory, or /work)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 # The Citus source the Citus test builds when Citus is not installed: the
-# shared vendor directory beside this repository (the test runs in a copy).
+# shared vendor directory near this repository (the test runs in a copy).
+if [ -z "${CITUS_TARBALL:-}" ]; then
+    for d in "$(dirname "$root")" "$(dirname "$(dirname "$root")")" /work; do
+        if [ -f "$d/shared/vendor/citus-13.0.5.tar.gz" ]; then
+            CITUS_TARBALL=$d/shared/vendor/citus-13.0.5.tar.gz
+            break
+        fi
+    done
+fi
 export CITUS_TARBALL=${CITUS_TARBALL:-$(dirname "$root")/shared/vendor/citus-13.0.5.tar.gz}
 
 test/install-deps.sh || { echo "installing packages failed"; exit 1; }
