@@ -95,6 +95,24 @@
 #define PT_UNDO_ARRAY(x, cond, type) \
 	"COALESCE(pg_catalog.array_agg(" x ") FILTER (WHERE " cond "), '{}'::" type "[])"
 
+/*
+ * The seven arrays of run_undo after its account and run, in its column
+ * order, over rows s (the file's) each with o, the client it changes, whose
+ * columns are named with the prefix o ("o." or "s.o_"): the internal_ids and
+ * lines inserted, then the ids, lines, updated_at and changed values (before
+ * and after) of the clients updated.
+ */
+#define PT_UNDO_ARRAYS(o) \
+	PT_UNDO_ARRAY("s.internal_id", o "client_id IS NULL", "text") ", " \
+	PT_UNDO_ARRAY("s.line_no", o "client_id IS NULL", "int4") ", " \
+	PT_UNDO_ARRAY(o "client_id", o "client_id IS NOT NULL", "int8") ", " \
+	PT_UNDO_ARRAY("s.line_no", o "client_id IS NOT NULL", "int4") ", " \
+	PT_UNDO_ARRAY(o "updated_at", o "client_id IS NOT NULL", "timestamptz") ", " \
+	PT_UNDO_ARRAY(PT_CHANGED_VALUES(o, "s.", PT_BEFORE), o "client_id IS NOT NULL", \
+				  "ptimport.client_values") ", " \
+	PT_UNDO_ARRAY(PT_CHANGED_VALUES(o, "s.", PT_AFTER), o "client_id IS NOT NULL", \
+				  "ptimport.client_values")
+
 /* The values an update writes: optional ones only when given. */
 #define PT_UPDATE_SET(updated_at) \
 	"    first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name," \
@@ -186,15 +204,7 @@ static const char upsert_clients_sql[] =
 	"         inserted_internal_ids, inserted_lines, updated_ids, updated_lines,"
 	"         updated_at_before, before, after, created_group_ids)"
 	"  SELECT $1, $13, $11, (SELECT w.xmin FROM written AS w LIMIT 1),"
-	"         " PT_UNDO_ARRAY("s.internal_id", "s.o_client_id IS NULL", "text") ","
-	"         " PT_UNDO_ARRAY("s.line_no", "s.o_client_id IS NULL", "int4") ","
-	"         " PT_UNDO_ARRAY("s.o_client_id", "s.o_client_id IS NOT NULL", "int8") ","
-	"         " PT_UNDO_ARRAY("s.line_no", "s.o_client_id IS NOT NULL", "int4") ","
-	"         " PT_UNDO_ARRAY("s.o_updated_at", "s.o_client_id IS NOT NULL", "timestamptz") ","
-	"         " PT_UNDO_ARRAY(PT_CHANGED_VALUES("s.o_", "s.", PT_BEFORE), "s.o_client_id IS NOT NULL",
-								 "ptimport.client_values") ","
-	"         " PT_UNDO_ARRAY(PT_CHANGED_VALUES("s.o_", "s.", PT_AFTER), "s.o_client_id IS NOT NULL",
-								 "ptimport.client_values") ","
+	"         " PT_UNDO_ARRAYS("s.o_") ","
 	"         $14"
 	"  FROM changes AS s"
 	"  WHERE $13 IS NOT NULL"
@@ -217,15 +227,7 @@ static const char upsert_clients_sql[] =
  * written row's xmin; then the undo data's row, with that xmin.
  */
 static const char changes_citus_sql[] =
-	"SELECT " PT_UNDO_ARRAY("s.internal_id", "o.client_id IS NULL", "text") ","
-	"       " PT_UNDO_ARRAY("s.line_no", "o.client_id IS NULL", "int4") ","
-	"       " PT_UNDO_ARRAY("o.client_id", "o.client_id IS NOT NULL", "int8") ","
-	"       " PT_UNDO_ARRAY("s.line_no", "o.client_id IS NOT NULL", "int4") ","
-	"       " PT_UNDO_ARRAY("o.updated_at", "o.client_id IS NOT NULL", "timestamptz") ","
-	"       " PT_UNDO_ARRAY(PT_CHANGED_VALUES("o.", "s.", PT_BEFORE), "o.client_id IS NOT NULL",
-							   "ptimport.client_values") ","
-	"       " PT_UNDO_ARRAY(PT_CHANGED_VALUES("o.", "s.", PT_AFTER), "o.client_id IS NOT NULL",
-							   "ptimport.client_values")
+	"SELECT " PT_UNDO_ARRAYS("o.")
 	" FROM ptimport.account AS a"
 	" CROSS JOIN (" PT_SOURCE_SELECT_LINES ") AS s"
 	" LEFT JOIN ptimport.client AS o ON o.account_id = a.account_id AND o.internal_id = s.internal_id"
