@@ -4,15 +4,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS ptimport;
 RESET client_min_messages;
 \set VERBOSITY terse
-CREATE FUNCTION pg_temp.clients(account bigint)
-RETURNS TABLE (internal_id text, first_name text, last_name text, birth_year int,
-               gender text, email text, mobile text, diagnosis_code text, client_group text)
-LANGUAGE sql AS $$
-    SELECT c.internal_id, c.first_name, c.last_name, c.birth_year, c.gender, c.email,
-           c.mobile, c.diagnosis_code, g.name
-    FROM ptimport.client c LEFT JOIN ptimport.client_group g USING (account_id, group_id)
-    WHERE c.account_id = account ORDER BY c.internal_id
-$$;
+\i sql/include/clients.sql
 
 -- Excel in German: semicolons, Windows-1252; the decimal comma of M54,5
 -- does not make it comma-separated; German gender words; a spreadsheet's

@@ -6,15 +6,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS ptimport;
 RESET client_min_messages;
 \set VERBOSITY terse
-CREATE FUNCTION pg_temp.clients(account bigint)
-RETURNS TABLE (internal_id text, first_name text, last_name text, birth_year int,
-               gender text, email text, mobile text, client_group text)
-LANGUAGE sql AS $$
-    SELECT c.internal_id, c.first_name, c.last_name, c.birth_year, c.gender, c.email,
-           c.mobile, g.name
-    FROM ptimport.client c LEFT JOIN ptimport.client_group g USING (account_id, group_id)
-    WHERE c.account_id = account ORDER BY c.internal_id
-$$;
+\i sql/include/clients.sql
 
 -- Excel on Windows, plain "CSV": Windows-1252, CRLF, detected; the line
 -- break typed in a cell is refused in that cell only.
