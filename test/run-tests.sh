@@ -95,20 +95,24 @@ installcheck() {
         tee "$log"
 }
 
-log=$(mktemp)
-echo "== pg_regress suite"
-installcheck --server ISOLATION= TAP_TESTS=
-count_regress "$log"
-grep -q '\.\.\. FAILED' "$log" && [ -f "$work/regression.diffs" ] &&
-    { echo "--- regression.diffs"; cat "$work/regression.diffs"; }
-grep -q -E '\.\.\. (ok|FAILED)' "$log" || record "pg_regress suite (did not run)" FAIL
+# pg_regress_suite NAME DIFFS MAKE_ARGUMENTS...
+#   Runs a pg_regress suite (regression or isolation) against a throwaway
+#   server, records each of its tests, and shows DIFFS (relative to the
+#   copy) when one failed.  A suite that ran no test fails.
+pg_regress_suite() {
+    local name=$1 diffs=$2
+    shift 2
+    echo "== $name"
+    installcheck --server "$@"
+    count_regress "$log"
+    grep -q '\.\.\. FAILED' "$log" && [ -f "$work/$diffs" ] &&
+        { echo "--- $diffs"; cat "$work/$diffs"; }
+    grep -q -E '\.\.\. (ok|FAILED)' "$log" || record "$name (did not run)" FAIL
+}
 
-echo "== isolation specs"
-installcheck --server REGRESS= TAP_TESTS=
-count_regress "$log"
-grep -q '\.\.\. FAILED' "$log" && [ -f "$work/output_iso/regression.diffs" ] &&
-    { echo "--- output_iso/regression.diffs"; cat "$work/output_iso/regression.diffs"; }
-grep -q -E '\.\.\. (ok|FAILED)' "$log" || record "isolation specs (did not run)" FAIL
+log=$(mktemp)
+pg_regress_suite "pg_regress suite" regression.diffs ISOLATION= TAP_TESTS=
+pg_regress_suite "isolation specs" output_iso/regression.diffs REGRESS= TAP_TESTS=
 
 echo "== TAP tests"
 start=$SECONDS
