@@ -3,7 +3,8 @@
 #   runs on the primary it has exactly the same rows and catalog; a dry run
 #   works on it (as the superuser and as an application role) and says the
 #   run is not logged; a real import or a submission fails there with
-#   PostgreSQL's read-only error and changes nothing; after promotion,
+#   ptimport's read-only error (the inbox worker with PostgreSQL's) and
+#   changes nothing; after promotion,
 #   imports and the inbox worker work and take new ids.
 use strict;
 use warnings;
@@ -109,11 +110,11 @@ is( (split /\n/, $out)[1],
 my ($ret);
 ($ret, $out, $err) = run($standby,
 	"SELECT count(*) FROM ptimport.pt_import_clients($check_file, $acc1)");
-like($err, qr/ERROR:  25006: .*read-only/,
+like($err, qr/ERROR:  25006: cannot import on a read-only server.*\n.*DETAIL:  The server is a standby\./,
 	'a real import on the standby fails: the server is read-only');
 ($ret, $out, $err) = run($standby,
 	"SELECT ptimport.submit($check_file, $acc1)");
-like($err, qr/ERROR:  25006: .*read-only/,
+like($err, qr/ERROR:  25006: cannot queue a file on a read-only server/,
 	'so does a submission');
 ($ret, $out, $err) = run($standby, 'CALL ptimport.drain_inbox()', 'regress_worker');
 like($err, qr/ERROR:  25006: .*read-only/,
