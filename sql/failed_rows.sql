@@ -9,10 +9,11 @@ CREATE EXTENSION IF NOT EXISTS ptimport;
 SELECT setval(pg_get_serial_sequence('ptimport.import_run', 'run_id'), 16000, false) IS NOT NULL AS set;
 
 -- The file as text, the byte-order mark checked and taken off, one line a
--- row (\r shown as <CR>).
+-- row (\r shown as <CR>, the years an error names as Y-100 to Y: they
+-- follow the current year).
 CREATE FUNCTION pg_temp.show(f bytea) RETURNS SETOF text LANGUAGE sql AS $$
 	SELECT CASE WHEN substring(f FROM 1 FOR 3) = '\xefbbbf' THEN '' ELSE 'NO BOM: ' END
-		   || line
+		   || regexp_replace(line, '\d{4} to \d{4}', 'Y-100 to Y')
 	FROM regexp_split_to_table(replace(convert_from(substring(f FROM 4), 'UTF8'), E'\r', '<CR>'),
 							   E'\n') AS line
 $$;
