@@ -16,20 +16,27 @@
 #   FUZZ_SECONDS  bounds the fuzz run (default 60)
 #   CITUS_TARBALL the Citus source to build if Citus is not installed
 #                 (default: shared/vendor/citus-13.0.5.tar.gz in this
-#                 repository's parent or grandparent directory, or /work)
+#                 repository's parent or grandparent directory, else the
+#                 first one found on the machine, 5 levels deep at most)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 # The Citus source the Citus test builds when Citus is not installed: the
-# shared vendor directory near this repository (the test runs in a copy).
+# shared vendor directory beside this repository or above it, else the
+# first shared/vendor found on this machine (the test runs in a copy).
 if [ -z "${CITUS_TARBALL:-}" ]; then
-    for d in "$(dirname "$root")" "$(dirname "$(dirname "$root")")" /work; do
+    for d in "$(dirname "$root")" "$(dirname "$(dirname "$root")")"; do
         if [ -f "$d/shared/vendor/citus-13.0.5.tar.gz" ]; then
             CITUS_TARBALL=$d/shared/vendor/citus-13.0.5.tar.gz
             break
         fi
     done
+fi
+if [ -z "${CITUS_TARBALL:-}" ]; then
+    CITUS_TARBALL=$(find / -maxdepth 5 \( -path /proc -o -path /sys -o -path /dev -o -path /usr \
+                        -o -path /run \) -prune -o -path '*/shared/vendor/citus-13.0.5.tar.gz' \
+                        -print -quit 2>/dev/null)
 fi
 export CITUS_TARBALL=${CITUS_TARBALL:-$(dirname "$root")/shared/vendor/citus-13.0.5.tar.gz}
 
