@@ -62,6 +62,16 @@ SELECT * FROM pg_temp.show(ptimport.failed_rows(ptimport.last_run_id(), true, 16
 SELECT count(*) AS clear_ids_kept FROM ptimport.import_row
 WHERE account_id = 1603 AND (raw LIKE '%9434765919%' OR raw LIKE '%123-45-6789%');
 
+-- A run of 3,000 failed rows: a file of about 700 kB, given back whole.
+SET ptimport.max_rows = 5000;
+SELECT count(*) FROM ptimport.pt_import_clients(convert_to(
+	(SELECT string_agg(format('B%s,%s,Lee,1980,q', i, repeat('n', 50)), E'\n' ORDER BY i)
+	 FROM generate_series(1, 3000) AS i), 'UTF8'), 1604);
+RESET ptimport.max_rows;
+SELECT count(*) AS lines,
+       count(*) FILTER (WHERE line ~ '^"Gender ""q"" [^"]*",B[0-9]+,n{50},Lee,1980,q<CR>$') AS failed
+FROM pg_temp.show(ptimport.failed_rows(ptimport.last_run_id(), account_id => 1604)) AS line;
+
 -- What cannot be given back.  -- ERROR (each)
 \set VERBOSITY default
 \set SHOW_CONTEXT never

@@ -76,6 +76,14 @@ pt_failed_rows(PG_FUNCTION_ARGS)
 	run_id = PG_GETARG_INT64(0);
 	account_id = pt_resolve_account(fcinfo->args[2], PT_SQL_1_1);
 
+	/*
+	 * The file is built in the caller's memory context, which outlives
+	 * SPI_finish(); it is UTF-8 with a byte-order mark: how Excel knows a CSV
+	 * file is UTF-8.
+	 */
+	initStringInfo(&out);
+	appendBinaryStringInfo(&out, "\xEF\xBB\xBF", 3);
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(run_sql, 2, (Oid[]) {INT8OID, INT8OID},
@@ -118,9 +126,6 @@ pt_failed_rows(PG_FUNCTION_ARGS)
 							  NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the run's rows");
 
-	/* UTF-8 with a byte-order mark: how Excel knows a CSV file is UTF-8. */
-	initStringInfo(&out);
-	appendBinaryStringInfo(&out, "\xEF\xBB\xBF", 3);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	row = SPI_tuptable->vals[i];
