@@ -125,6 +125,8 @@ pt_collect_rows(PtImport *imp)
 						   (long long) imp->rows_total, pt_max_rows),
 				 errhint("Split the file into files of at most %d rows each.", pt_max_rows)));
 
+	imp->nproblem_rows_read = imp->nproblem_rows;
+
 	/* How the file was read, for the NOTICE. */
 	pt_read_summary(imp);
 }
@@ -459,11 +461,13 @@ new_issue(PtImport *imp)
 /*
  * Reports that the mode refuses collected client number client (0-based),
  * whose internal_id is internal_id: the row becomes a failed row.  The
- * report is put back in line order by pt_sort_issues.
+ * report is put back in line order by pt_sort_issues.  Called inside SPI,
+ * it allocates in the import's context, which the report outlives SPI in.
  */
 void
 pt_refuse_client(PtImport *imp, int client, const char *internal_id)
 {
+	MemoryContext old = MemoryContextSwitchTo(imp->cxt);
 	const PtClientRef *ref = &imp->client_refs[client];
 	int32		line_no = imp->client_lines[client];
 	bool		national_id = pt_looks_like_national_id(internal_id, strlen(internal_id));
@@ -472,7 +476,7 @@ pt_refuse_client(PtImport *imp, int client, const char *internal_id)
 	PtReportedIssue *out;
 	PtCsvRow	row;
 	int			lo = 0;
-	int			hi = imp->nproblem_rows;
+	int			hi = imp->nproblem_rows_read;
 
 	const char *clear_id = NULL;
 
@@ -498,7 +502,10 @@ pt_refuse_client(PtImport *imp, int client, const char *internal_id)
 	if (ref->warned)
 		imp->rows_warned--;
 
-	/* The row has failed: one with warnings is among the problem rows already. */
+	/*
+	 * The row has failed: one with warnings is among the problem rows found
+	 * reading the file already (the sorted ones), else it is added.
+	 */
 	while (lo < hi)
 	{
 		int			mid = (lo + hi) / 2;
@@ -508,7 +515,7 @@ pt_refuse_client(PtImport *imp, int client, const char *internal_id)
 		else
 			hi = mid;
 	}
-	if (lo < imp->nproblem_rows && imp->problem_rows[lo].line_no == line_no)
+	if (lo < imp->nproblem_rows_read && imp->problem_rows[lo].line_no == line_no)
 		imp->problem_rows[lo].failed = true;
 	else
 	{
@@ -518,6 +525,7 @@ pt_refuse_client(PtImport *imp, int client, const char *internal_id)
 		row.raw_length = ref->raw_length;
 		add_problem_row(imp, &row, true, out->internal_id, clear_id);
 	}
+	MemoryContextSwitchTo(old);
 }
 
 static int

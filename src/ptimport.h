@@ -224,10 +224,14 @@ typedef struct PtImport
 	int			nissues;
 	int			maxissues;
 
-	/* the rows with problems, in line order */
+	/*
+	 * the rows with problems: the first nproblem_rows_read found by reading
+	 * the file, in line order, then those the mode refused, in line order
+	 */
 	PtProblemRow *problem_rows;
 	int			nproblem_rows;
 	int			maxproblem_rows;
+	int			nproblem_rows_read;
 
 	/* what the writes keep for revert_run() */
 	ArrayType  *lines;			/* client_lines as an int4[] */
