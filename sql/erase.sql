@@ -73,6 +73,14 @@ SELECT internal_id FROM ptimport.import_issue WHERE account_id = 1701;
 SELECT item, erased FROM ptimport.erase_client(1701, '9434765919') WHERE erased > 0;
 SELECT count(*) AS left FROM ptimport.import_issue WHERE account_id = 1701;
 
+-- A file names the client as a spreadsheet may write the id: decomposed
+-- (NFD, as Numbers writes it) and with a thin space after it.  The import
+-- stores it trimmed and in NFC, and the erasure finds it the same way.
+SELECT count(*) FROM ptimport.pt_import_clients(convert_to(E'J\u00e9-1,Jo,Jay,1970,m', 'UTF8'), 1703);
+SELECT ptimport.submit(convert_to(E'Je\u0301-1\u2009,Jo,Jay,1971,m', 'UTF8'), 1703, 'nfd.csv') > 0 AS queued;
+SELECT item, erased FROM ptimport.erase_client(1703, E'J\u00e9-1') WHERE erased > 0;
+SELECT source_name, state, content IS NULL AS content_erased FROM ptimport.inbox WHERE account_id = 1703;
+
 -- An application role erases in its own accounts only.  -- ERROR
 CREATE ROLE regress_erase_app;
 SELECT ptimport.grant_app('regress_erase_app');

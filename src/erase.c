@@ -8,6 +8,7 @@
  *-------------------------------------------------------------------------
  */
 #include "ptimport.h"
+#include "textnorm.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -100,23 +101,29 @@ pt_file_mentions(PG_FUNCTION_ARGS)
 }
 
 /*
- * Reader callback: notes whether a value of the row is the internal_id
- * sought.  Every column is compared, so a header row or a column mapping
- * cannot hide it; a row where the id stands in another column is taken to
- * name the client too, which errs on the side of erasing.
+ * Reader callback: notes whether a value of the row, cleaned as the import
+ * cleans it (trimmed of every space, in NFC), is the internal_id sought.
+ * Every column is compared, so a header row or a column mapping cannot
+ * hide it; a row where the id stands in another column is taken to name
+ * the client too, which errs on the side of erasing.
  */
 static void
 match_row(const PtCsvRow *row, void *arg)
 {
 	PtMention  *mention = arg;
+	char		buf[PT_NORM_MAX_BYTES];
 	int			i;
 
 	for (i = 0; i < row->nfields && i < PT_MAX_COLUMNS; i++)
 	{
 		size_t		len;
 		const char *value = pt_row_value(row, i, &len);
+		PtText		text;
 
-		if (len == mention->len && memcmp(value, mention->internal_id, len) == 0)
+		if (len == 0)
+			continue;
+		pt_text_clean(value, len, buf, sizeof(buf), &text);
+		if (text.len == mention->len && memcmp(text.s, mention->internal_id, text.len) == 0)
 			mention->found = true;
 	}
 }
