@@ -54,6 +54,8 @@ like($err, qr/ERROR:  42501: role "regress_app" may not act for account 902/,
 # library its session has not loaded) ...
 ($ret, $out, $err) = as_app('ALTER ROLE regress_app SET ptimport.account_id = 902');
 isnt($ret, 0, 'the role cannot store ptimport.account_id = 902 on itself');
+like($err, qr/ERROR:  42501: permission denied to set parameter "ptimport\.account_id"/,
+	'... refused by PostgreSQL for want of the privilege');
 # ... and one stored by a superuser (by mistake, say) reaches nothing either.
 $node->safe_psql('postgres', 'ALTER ROLE regress_app SET ptimport.account_id = 902');
 ($ret, $out, $err) = as_app($read_902);
@@ -70,8 +72,9 @@ is($node->safe_psql('postgres',
 $node->safe_psql('postgres', 'ALTER ROLE regress_app SET ptimport.account_id = 901');
 ($ret, $out, $err) = as_app($read_902);
 is($out, '1', 'ALTER ROLE ... SET to its own account 901: the role reads it');
+$node->safe_psql('postgres', 'ALTER ROLE regress_app RESET ptimport.account_id');
 ($ret, $out, $err) = as_app($read_902, PGOPTIONS => '-c ptimport.account_id=901');
-is($out, '1', 'PGOPTIONS with account 901: the same');
+is($out, '1', 'PGOPTIONS with account 901 (nothing stored on the role): the same');
 
 $node->stop;
 done_testing();
