@@ -158,9 +158,9 @@ check "pt_import_clients, submit, process_account_file delegated by account_id" 
         FROM pg_dist_object o JOIN pg_proc p ON p.oid = o.objid
         WHERE o.classid = 'pg_proc'::regclass AND o.distribution_argument_index IS NOT NULL
           AND p.proname IN ('pt_import_clients', 'submit', 'process_account_file')")"
-check "distribute() again: nothing left to do" "" \
-    "$(q "$c" postgres -c "SELECT object || ': ' || action FROM ptimport.distribute()
-        WHERE action NOT LIKE 'already %' AND action NOT LIKE '%: 0 %'")"
+check "distribute() again: nothing left to do" "nothing" \
+    "$(q "$c" postgres -c "SELECT coalesce(string_agg(object || ': ' || action, '|'), 'nothing')
+        FROM ptimport.distribute() WHERE action NOT LIKE 'already %' AND action NOT LIKE '%: 0 %'")"
 
 # Accounts by the worker that holds them.
 node_of() {    # node_of ACCOUNT: the port of the node holding the account
@@ -248,13 +248,16 @@ SELECT 'inbox', i.account_id, i.source_name, i.state, i.size_bytes, n.n, i.error
 FROM ptimport.inbox i LEFT JOIN run_no n USING (account_id, run_id) ORDER BY 2, i.submitted_at;
 SQL
 }
-contents "$c" postgres >"$dir/citus.contents"
-contents "$c" single >"$dir/single.contents"
+contents "$c" postgres >"$dir/citus.contents" ||
+    check "the tables read on Citus" ok "failed: $(tail -n 3 "$dir/citus.contents")"
+contents "$c" single >"$dir/single.contents" ||
+    check "the tables read on the single node" ok "failed: $(tail -n 3 "$dir/single.contents")"
 # failed_rows() of each account's first run, called on its own (on Citus
 # delegated to the account's worker).
 for db in postgres single; do
     for a in "$A" "$B" "$C"; do
         r=$(q "$c" "$db" -c "SELECT run_id FROM ptimport.import_run WHERE account_id = $a ORDER BY started_at LIMIT 1")
+        [ -n "$r" ] || check "account $a has a run in $db" ok "no run" >&2
         echo "failed_rows|$a|$(q "$c" "$db" -c "SELECT md5(ptimport.failed_rows($r, true, $a))")"
     done >>"$dir/$([ "$db" = postgres ] && echo citus || echo single).contents"
 done
@@ -319,8 +322,8 @@ echo "== tenancy"
 q "$c" postgres -c "CREATE ROLE practice_app LOGIN" \
     -c "SELECT ptimport.grant_app('practice_app')" -c "SELECT ptimport.grant_account('practice_app', $A)" >/dev/null
 n_a=$(q "$c" postgres -c "SELECT count(*) FROM ptimport.client WHERE account_id = $A")
-check "the application imports into its account" "" \
-    "$(sqlstate "$c" postgres practice_app "$(imp "$A" f4.csv)")"
+check "the application imports into its account (no problem rows)" "0" \
+    "$(psql -X -qAt -p "$c" -d postgres -U practice_app -c "$(imp "$A" f4.csv)")"
 check "... and not into another's" 42501 "$(sqlstate "$c" postgres practice_app "$(imp "$B" f4.csv)")"
 check "... nor queue a file for another" 42501 "$(sqlstate "$c" postgres practice_app "$(sub "$B" f4.csv)")"
 for n in coord w1 w2; do
