@@ -1,8 +1,9 @@
 #!/bin/bash
 # Fuzzes ptimport's pure-C file detection (kind, encoding, delimiter), ICU
 # conversions, CSV reader, header mapping and row validator with libFuzzer for
-# FUZZ_SECONDS (default 60) seconds, starting from test/fuzz/corpus/.  Builds
-# and fuzzes in temporary directories, so nothing in the tree is written.
+# FUZZ_SECONDS (default 60) seconds, starting from test/fuzz/corpus/ and the
+# files of test/data/.  Builds and fuzzes in temporary directories, so
+# nothing in the tree is written.
 # Exits non-zero, printing the crashing input, if libFuzzer finds a crash,
 # a leak, a timeout or a broken invariant.
 #
@@ -106,8 +107,13 @@ cat >"$work/dict" <<'EOF'
 "123-45-6789"
 EOF
 
+# The seeds: the corpus's own inputs, the test data and the real-world
+# files of test/data/real/ (prefixed real-).
 mkdir "$work/corpus"
-cp test/fuzz/corpus/* "$work/corpus/"
+cp test/fuzz/corpus/* test/data/*.csv "$work/corpus/"
+for f in test/data/real/*; do
+    cp "$f" "$work/corpus/real-$(basename "$f")"
+done
 
 status=0
 start=$SECONDS
