@@ -87,6 +87,8 @@ DROP VIEW ptimport.group_merge_1_1;
 -- account's rows can live together (on Citus: distributed by account_id).
 -- ---------------------------------------------------------------------------
 
+-- 1.0's references, by their names: the new ones have other names, so a
+-- second run of this script drops nothing and validates nothing again.
 ALTER TABLE ptimport.client DROP CONSTRAINT IF EXISTS client_account_id_group_id_fkey;
 ALTER TABLE ptimport.import_issue DROP CONSTRAINT IF EXISTS import_issue_run_id_fkey;
 ALTER TABLE ptimport.inbox DROP CONSTRAINT IF EXISTS inbox_run_id_fkey;
@@ -143,7 +145,7 @@ DECLARE
 	f	record;
 BEGIN
 	FOR f IN SELECT * FROM (VALUES
-		('client', 'client_account_id_group_id_fkey',
+		('client', 'client_group_fkey',
 		 'FOREIGN KEY (account_id, group_id) REFERENCES ptimport.client_group (account_id, group_id)'),
 		('import_issue', 'import_issue_run_fkey',
 		 'FOREIGN KEY (account_id, run_id) REFERENCES ptimport.import_run (account_id, run_id) ON DELETE CASCADE'),
@@ -223,6 +225,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS import_run_reverted_key
 	ON ptimport.import_run (account_id, reverts_run_id)
 	WHERE reverts_run_id IS NOT NULL AND NOT dry_run;
 
+-- What purge() looks for on every call (each minute, from the inbox
+-- worker), across the accounts: the runs whose log is still kept, and the
+-- processed inbox files that still have a name.
+CREATE INDEX IF NOT EXISTS import_run_unpurged_idx
+	ON ptimport.import_run (finished_at) WHERE log_purged_at IS NULL;
+CREATE INDEX IF NOT EXISTS inbox_named_idx
+	ON ptimport.inbox (processed_at) WHERE source_name IS NOT NULL;
+
 -- A client's values, as undo keeps those an import changed (NULL: unchanged).
 DO $$
 BEGIN
@@ -251,7 +261,8 @@ $$;
  * NULL); and the groups it created.  written_at is the updated_at the
  * import gave every client it wrote, written_xmin the transaction (xmin)
  * that wrote them: a client whose updated_at or xmin differs has been
- * written since, by anyone.  Purged with the issue log.
+ * written since, by anyone (or copied: a restore, or a shard moved by
+ * Citus, gives every row a new xmin).  Purged with the issue log.
  */
 CREATE TABLE IF NOT EXISTS ptimport.run_undo (
 	account_id	bigint NOT NULL,
@@ -803,6 +814,13 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION ptimport.acting_role() IS
 'the role a call acts as: the session''s role outside any SECURITY DEFINER function';
 
+CREATE OR REPLACE FUNCTION ptimport.lock_account(account_id bigint) RETURNS void
+AS 'MODULE_PATHNAME', 'pt_lock_account_sql'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION ptimport.lock_account(bigint) IS
+'locks the account''s row in ptimport.account (made if missing) until the transaction ends, as an import does';
+
 /*
  * What undoing run p_run of account p_account would do to each client it
  * inserted or updated: state 'ok' (the client is as the run left it),
@@ -835,11 +853,10 @@ BEGIN
 		LEFT JOIN ptimport.client AS c
 		  ON c.account_id = p_account AND c.internal_id = i.internal_id
 		UNION ALL
-		SELECT x.client_id, NULL, x.line_no, false, x.b, x.a, x.updated_at
-		FROM u, LATERAL (SELECT * FROM unnest(u.updated_ids, u.updated_lines, u.updated_at_before)
-								 WITH ORDINALITY AS y(client_id, line_no, updated_at, n)) AS x0
-		CROSS JOIN LATERAL (SELECT x0.client_id, x0.line_no, x0.updated_at,
-								   u.before[x0.n] AS b, u.after[x0.n] AS a) AS x),
+		SELECT x.client_id, NULL, l.line_no, false, x.b, x.a, x.updated_at
+		FROM u, LATERAL ptimport.restores(u.updated_ids, u.before, u.after, u.updated_at_before)
+					WITH ORDINALITY AS x(client_id, b, a, updated_at, n)
+		JOIN LATERAL unnest(u.updated_lines) WITH ORDINALITY AS l(line_no, n) USING (n)),
 	checked AS (
 		SELECT ch.*, c.client_id AS current_id, COALESCE(ch.internal_id, c.internal_id) AS id,
 			   c.client_id IS NULL AS gone,
@@ -945,6 +962,8 @@ DECLARE
 	v_before	ptimport.client_values[];	-- ... their values before,
 	v_after		ptimport.client_values[];	-- ... those the run wrote,
 	v_updated_at timestamptz[];	-- ... and their updated_at before
+	v_regrouped bigint[];		-- the restored clients whose group is restored,
+	v_old_groups bigint[];		-- ... and the groups they go back to
 	v_conflict_lines integer[];
 	v_conflict_ids text[];
 	v_conflict_messages text[];
@@ -956,9 +975,7 @@ BEGIN
 	v_account := ptimport.acting_account(revert_run.account_id);
 
 	-- Take turns with imports and other undos of the account.
-	INSERT INTO ptimport.account AS a (account_id) VALUES (v_account)
-	ON CONFLICT (account_id) DO NOTHING;
-	PERFORM FROM ptimport.account AS a WHERE a.account_id = v_account FOR UPDATE;
+	PERFORM ptimport.lock_account(v_account);
 
 	SELECT * INTO v_run FROM ptimport.import_run AS r
 	WHERE r.account_id = v_account AND r.run_id = v_run_id;
@@ -1008,6 +1025,11 @@ BEGIN
 		   COALESCE(array_agg(ch.before) FILTER (WHERE NOT ch.inserted AND ch.state = 'ok'), '{}'),
 		   COALESCE(array_agg(ch.after) FILTER (WHERE NOT ch.inserted AND ch.state = 'ok'), '{}'),
 		   COALESCE(array_agg(ch.updated_at) FILTER (WHERE NOT ch.inserted AND ch.state = 'ok'), '{}'),
+		   COALESCE(array_agg(ch.client_id) FILTER (WHERE NOT ch.inserted AND ch.state = 'ok'
+													AND (ch.before).group_id IS DISTINCT FROM (ch.after).group_id), '{}'),
+		   COALESCE(array_agg((ch.before).group_id) FILTER (WHERE NOT ch.inserted AND ch.state = 'ok'
+															AND (ch.before).group_id IS DISTINCT FROM (ch.after).group_id
+															AND (ch.before).group_id IS NOT NULL), '{}'),
 		   COALESCE(array_agg(ch.line_no ORDER BY ch.line_no) FILTER (WHERE ch.state <> 'ok'), '{}'),
 		   COALESCE(array_agg(ch.internal_id ORDER BY ch.line_no) FILTER (WHERE ch.state <> 'ok'), '{}'),
 		   COALESCE(array_agg(
@@ -1020,7 +1042,7 @@ BEGIN
 					ELSE format('This client was changed after run %s, so it was left as it is.',
 								v_run_id) END
 			   ORDER BY ch.line_no) FILTER (WHERE ch.state <> 'ok'), '{}')
-	INTO v_total, v_delete, v_restore, v_before, v_after, v_updated_at,
+	INTO v_total, v_delete, v_restore, v_before, v_after, v_updated_at, v_regrouped, v_old_groups,
 		 v_conflict_lines, v_conflict_ids, v_conflict_messages
 	FROM ptimport.run_changes(v_account, v_run_id) AS ch;
 
@@ -1029,17 +1051,11 @@ BEGIN
 	SELECT COALESCE(array_agg(g.group_id ORDER BY g.group_id), '{}') INTO v_groups
 	FROM ptimport.client_group AS g
 	WHERE g.account_id = v_account AND g.group_id = ANY (v_undo.created_group_ids)
-	  AND g.group_id <> ALL (SELECT (x.b).group_id FROM ptimport.restores(v_restore, v_before, v_after, v_updated_at) AS x
-							 WHERE (x.b).group_id IS DISTINCT FROM (x.a).group_id
-							   AND (x.b).group_id IS NOT NULL)
+	  AND g.group_id <> ALL (v_old_groups)
 	  AND NOT EXISTS (
 		SELECT FROM ptimport.client AS c
 		WHERE c.account_id = v_account AND c.group_id = g.group_id
-		  AND c.client_id <> ALL (v_delete)
-		  AND NOT (c.client_id = ANY (v_restore)
-				   AND (SELECT (x.b).group_id IS DISTINCT FROM (x.a).group_id
-						FROM ptimport.restores(v_restore, v_before, v_after, v_updated_at) AS x
-						WHERE x.client_id = c.client_id)));
+		  AND c.client_id <> ALL (v_delete) AND c.client_id <> ALL (v_regrouped));
 	v_deleted := cardinality(v_delete);
 	v_restored := cardinality(v_restore);
 	v_conflicts := cardinality(v_conflict_lines);
@@ -1185,9 +1201,7 @@ BEGIN
 	v_masked := ptimport.mask_internal_id(v_id);
 
 	-- Take turns with imports, so that none brings the client back meanwhile.
-	INSERT INTO ptimport.account AS a (account_id) VALUES (v_account)
-	ON CONFLICT (account_id) DO NOTHING;
-	PERFORM FROM ptimport.account AS a WHERE a.account_id = v_account FOR UPDATE;
+	PERFORM ptimport.lock_account(v_account);
 
 	item := 'client';
 	DELETE FROM ptimport.client AS c
@@ -1209,32 +1223,27 @@ BEGIN
 	RETURN NEXT;
 
 	item := 'undo entries';
+	-- The client's entry, at position p of each of the run's parallel
+	-- arrays, is cut out of them (a run inserts an internal_id, and updates
+	-- a client, at most once).
 	UPDATE ptimport.run_undo AS u
-	SET inserted_internal_ids = x.ids, inserted_lines = x.lines
-	FROM (SELECT u2.run_id,
-				 COALESCE(array_agg(i.id ORDER BY i.n) FILTER (WHERE i.id <> v_id), '{}') AS ids,
-				 COALESCE(array_agg(i.line ORDER BY i.n) FILTER (WHERE i.id <> v_id), '{}') AS lines
-		  FROM ptimport.run_undo AS u2,
-			   unnest(u2.inserted_internal_ids, u2.inserted_lines) WITH ORDINALITY AS i(id, line, n)
-		  WHERE u2.account_id = v_account AND v_id = ANY (u2.inserted_internal_ids)
-		  GROUP BY u2.run_id) AS x
+	SET inserted_internal_ids = u.inserted_internal_ids[:x.p - 1] || u.inserted_internal_ids[x.p + 1:],
+		inserted_lines = u.inserted_lines[:x.p - 1] || u.inserted_lines[x.p + 1:]
+	FROM (SELECT u2.run_id, array_position(u2.inserted_internal_ids, v_id) AS p
+		  FROM ptimport.run_undo AS u2
+		  WHERE u2.account_id = v_account AND v_id = ANY (u2.inserted_internal_ids)) AS x
 	WHERE u.account_id = v_account AND u.run_id = x.run_id;
 	GET DIAGNOSTICS erased = ROW_COUNT;
 	IF v_client IS NOT NULL THEN
 		UPDATE ptimport.run_undo AS u
-		SET updated_ids = x.ids, updated_lines = x.lines, updated_at_before = x.ats,
-			before = x.b, after = x.a
-		FROM (SELECT u2.run_id,
-					 COALESCE(array_agg(i.id ORDER BY i.n) FILTER (WHERE i.id <> v_client), '{}') AS ids,
-					 COALESCE(array_agg(i.line ORDER BY i.n) FILTER (WHERE i.id <> v_client), '{}') AS lines,
-					 COALESCE(array_agg(i.at ORDER BY i.n) FILTER (WHERE i.id <> v_client), '{}') AS ats,
-					 COALESCE(array_agg(u2.before[i.n] ORDER BY i.n) FILTER (WHERE i.id <> v_client), '{}') AS b,
-					 COALESCE(array_agg(u2.after[i.n] ORDER BY i.n) FILTER (WHERE i.id <> v_client), '{}') AS a
-			  FROM ptimport.run_undo AS u2,
-				   unnest(u2.updated_ids, u2.updated_lines, u2.updated_at_before)
-					   WITH ORDINALITY AS i(id, line, at, n)
-			  WHERE u2.account_id = v_account AND v_client = ANY (u2.updated_ids)
-			  GROUP BY u2.run_id) AS x
+		SET updated_ids = u.updated_ids[:x.p - 1] || u.updated_ids[x.p + 1:],
+			updated_lines = u.updated_lines[:x.p - 1] || u.updated_lines[x.p + 1:],
+			updated_at_before = u.updated_at_before[:x.p - 1] || u.updated_at_before[x.p + 1:],
+			before = u.before[:x.p - 1] || u.before[x.p + 1:],
+			after = u.after[:x.p - 1] || u.after[x.p + 1:]
+		FROM (SELECT u2.run_id, array_position(u2.updated_ids, v_client) AS p
+			  FROM ptimport.run_undo AS u2
+			  WHERE u2.account_id = v_account AND v_client = ANY (u2.updated_ids)) AS x
 		WHERE u.account_id = v_account AND u.run_id = x.run_id;
 		GET DIAGNOSTICS v_count = ROW_COUNT;
 		erased := erased + v_count;
@@ -1352,7 +1361,7 @@ BEGIN
 	EXECUTE format('GRANT USAGE ON SCHEMA ptimport TO %s', role);
 	EXECUTE format('GRANT EXECUTE ON FUNCTION ptimport.process_inbox(integer),'
 				   ' ptimport.process_next_file(bigint, bigint[]), ptimport.purge(),'
-				   ' ptimport.purge_inbox(), ptimport.current_account(), ptimport.last_run_id()'
+				   ' ptimport.current_account()'
 				   ' TO %s', role);
 	EXECUTE format('GRANT EXECUTE ON PROCEDURE ptimport.drain_inbox(interval) TO %s', role);
 	PERFORM ptimport.grant_account(role, NULL);
@@ -1372,7 +1381,7 @@ LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	INSERT INTO ptimport.account_access (role_name, account_id)
-	VALUES (grant_account.role::text::name, grant_account.account_id)
+	VALUES (pg_catalog.pg_get_userbyid(grant_account.role), grant_account.account_id)
 	ON CONFLICT ON CONSTRAINT account_access_key DO NOTHING;
 END;
 
@@ -1386,7 +1395,7 @@ LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	DELETE FROM ptimport.account_access AS a
-	WHERE a.role_name OPERATOR(pg_catalog.=) revoke_account.role::text::name
+	WHERE a.role_name OPERATOR(pg_catalog.=) pg_catalog.pg_get_userbyid(revoke_account.role)
 	  AND a.account_id IS NOT DISTINCT FROM revoke_account.account_id;
 END;
 
@@ -1394,8 +1403,10 @@ COMMENT ON FUNCTION ptimport.revoke_account(regrole, bigint) IS
 'takes back a grant of grant_account';
 
 REVOKE ALL ON FUNCTION ptimport.process_next_file(bigint, bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.process_account_file(bigint, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.acting_account(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.acting_role() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ptimport.lock_account(bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.run_changes(bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.restores(bigint[], ptimport.client_values[], ptimport.client_values[], timestamptz[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ptimport.revert_run(bigint, boolean, bigint) FROM PUBLIC;

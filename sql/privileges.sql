@@ -39,6 +39,15 @@ FROM pg_class c
 WHERE c.relnamespace = 'ptimport'::regnamespace AND c.relkind = 'v'
 ORDER BY c.relname;
 
+-- No function of ptimport that runs with its owner's rights may be called
+-- by every role: each is granted by grant_app or grant_worker, or called
+-- only by the extension itself.
+SELECT p.oid::regprocedure AS open_to_public
+FROM pg_proc p
+WHERE p.pronamespace = 'ptimport'::regnamespace AND p.prosecdef
+  AND EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) AS a
+              WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE');
+
 -- PUBLIC can neither call the functions nor read anything (even with
 -- USAGE on the schema).  -- ERROR (each)
 GRANT USAGE ON SCHEMA ptimport TO regress_ptimport_public;
@@ -157,6 +166,19 @@ RESET ROLE;
 SELECT account_id, internal_id, last_name FROM ptimport.client
 WHERE account_id IN (901, 902) ORDER BY account_id, internal_id;
 SELECT account_id, name FROM ptimport.client_group WHERE account_id IN (901, 902) ORDER BY 1, 2;
+
+-- A role whose name must be quoted in SQL is granted by its name.
+CREATE ROLE "Regress-Ptimport-App";
+SELECT ptimport.grant_app('"Regress-Ptimport-App"');
+SELECT ptimport.grant_account('"Regress-Ptimport-App"', 903);
+SELECT role_name, account_id FROM ptimport.account_access WHERE account_id = 903;
+SET ROLE "Regress-Ptimport-App";
+SELECT count(*) FROM ptimport.pt_import_clients(:ok, 903);
+RESET ROLE;
+SELECT ptimport.revoke_account('"Regress-Ptimport-App"', 903);
+SELECT count(*) AS grants_left FROM ptimport.account_access WHERE account_id = 903;
+DROP OWNED BY "Regress-Ptimport-App";
+DROP ROLE "Regress-Ptimport-App";
 
 SELECT ptimport.revoke_account(r, a) FROM (VALUES
     ('regress_ptimport_shared'::regrole, NULL::bigint),

@@ -29,6 +29,7 @@
 PG_FUNCTION_INFO_V1(pt_current_account);
 PG_FUNCTION_INFO_V1(pt_acting_account);
 PG_FUNCTION_INFO_V1(pt_acting_role);
+PG_FUNCTION_INFO_V1(pt_lock_account_sql);
 
 /* Whether role $1 may act for account $2: a grant for it, or for every account. */
 static const char access_sql[] =
@@ -294,6 +295,22 @@ Datum
 pt_acting_role(PG_FUNCTION_ARGS)
 {
 	return DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(pt_acting_roleid(), false)));
+}
+
+/*
+ * lock_account(account_id bigint) returns void
+ *	  The account's lock, for the extension's functions written in SQL that
+ *	  write an account's rows (revert_run, erase_client): they take turns
+ *	  with its imports the same way.
+ */
+Datum
+pt_lock_account_sql(PG_FUNCTION_ARGS)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	pt_lock_account(PG_GETARG_INT64(0), PT_SQL_1_1);
+	SPI_finish();
+	PG_RETURN_VOID();
 }
 
 /*
