@@ -256,11 +256,9 @@ static void
 refuse_header(const PtImport *imp, const PtCsvRow *row, const PtHeaderMatch *match)
 {
 	StringInfoData found;
-	StringInfoData missing;
 	char		shown[PT_SHOW_SIZE];
 	char		shown2[PT_SHOW_SIZE];
 	int			col;
-	int			i;
 
 	if (match->ambiguous != PT_FIELD_NONE)
 	{
@@ -287,14 +285,10 @@ refuse_header(const PtImport *imp, const PtCsvRow *row, const PtHeaderMatch *mat
 							 pt_show_value(shown, sizeof(shown), row->value[col],
 										   row->length[col]), field);
 	}
-	initStringInfo(&missing);
-	for (i = 0; i < match->nmissing; i++)
-		appendStringInfo(&missing, "%s%s",
-						 i == 0 ? "" : i == match->nmissing - 1 ? " and " : ", ",
-						 pt_field_name(match->missing[i]));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("header row has no column for %s", missing.data),
+			 errmsg("header row has no column for %s",
+					pt_field_list(match->missing, match->nmissing)),
 			 errdetail("The header on line %ld was recognised (%s), but a file needs internal_id, first_name, last_name, birth_year and gender.",
 					   row->line_no, found.data),
 			 errhint("Add the missing columns (for internal_id: a key of your own for each client), rename columns to the names the README lists, or pass columns => ARRAY[...] naming the field of each column.")));

@@ -57,10 +57,10 @@ static const char purge_sql[] =
  * submit(data bytea, account_id bigint, source_name text, encoding text
  *		  [1.1: , delimiter text, columns text[], mode text]) returns bigint
  *	  Queues a file for the inbox worker and returns its file_id.  Only the
- *	  checks that need not read the file run here, the same ones and in the
- *	  same order as in pt_import_clients: data is given, the account
- *	  resolves, the arguments are valid, and the file is not larger than
- *	  ptimport.max_bytes.  Everything else happens on import.
+ *	  checks that need not read the file run here, the same ones as in
+ *	  pt_import_clients: data is given, the account resolves, the arguments
+ *	  are valid, the file is not larger than ptimport.max_bytes, and the
+ *	  server can write.  Everything else happens on import.
  */
 Datum
 pt_submit(PG_FUNCTION_ARGS)

@@ -150,7 +150,7 @@ read_columns(PtReadOptions *opts, ArrayType *arr)
 	int			i;
 	int			f;
 	int			nmissing = 0;
-	StringInfoData missing;
+	PtField		missing[PT_NREQUIRED];
 
 	if (ARR_NDIM(arr) > 1 || ARR_ELEMTYPE(arr) != TEXTOID)
 		ereport(ERROR,
@@ -190,42 +190,14 @@ read_columns(PtReadOptions *opts, ArrayType *arr)
 		opts->columns.field[i] = (signed char) field;
 	}
 
-	initStringInfo(&missing);
 	for (f = 0; f < PT_NREQUIRED; f++)
 		if (opts->columns.column[f] < 0)
-			nmissing++;
-	for (f = 0; f < PT_NREQUIRED; f++)
-		if (opts->columns.column[f] < 0)
-		{
-			appendStringInfo(&missing, "%s%s",
-							 missing.len == 0 ? "" : --nmissing == 1 ? " and " : ", ",
-							 pt_field_name((PtField) f));
-		}
-	if (missing.len > 0)
+			missing[nmissing++] = (PtField) f;
+	if (nmissing > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("columns has no column for %s", missing.data),
+				 errmsg("columns has no column for %s", pt_field_list(missing, nmissing)),
 				 errhint("Every file needs internal_id, first_name, last_name, birth_year and gender.")));
-}
-
-/*
- * 1.0 callers: reads the file in the named encoding (NULL: detect), with
- * the delimiter detected and no columns argument.
- */
-void
-pt_decode_input(PtImport *imp, bytea *raw, const char *encoding)
-{
-	PtReadOptions opts;
-	NullableDatum none = {.isnull = true};
-	NullableDatum enc = none;
-
-	if (encoding != NULL)
-	{
-		enc.value = CStringGetTextDatum(encoding);
-		enc.isnull = false;
-	}
-	pt_read_options(&opts, enc, none, none);
-	pt_read_input(imp, raw, &opts);
 }
 
 /*
@@ -570,46 +542,15 @@ show_bytes(const char *data, size_t len, size_t at, size_t n)
 }
 
 /*
- * The column map of an import as text[]: for each file column, the field
- * it was read as, or NULL when it was ignored.
- */
-ArrayType *
-pt_read_columns_array(const PtImport *imp)
-{
-	const PtColumnMap *map = &imp->read.map;
-	PtTextColumn col;
-	int			i;
-
-	pt_column_init(&col);
-	for (i = 0; i < map->ncolumns; i++)
-	{
-		const char *name = pt_field_name((PtField) map->field[i]);
-
-		if (name == NULL)
-			pt_column_add_null(&col);
-		else
-			pt_column_add(&col, name, strlen(name));
-	}
-	return pt_column_array(&col);
-}
-
-/*
- * Completes imp->read once the rows are read: the column map for the run
- * log, and the summary for the NOTICE ("read as Windows-1252,
- * semicolon-separated, header mapped: 7 columns, 2 ignored").
+ * Completes imp->read once the rows are read: the summary for the NOTICE
+ * ("read as Windows-1252, semicolon-separated, header mapped: 7 columns, 2
+ * ignored").
  */
 void
 pt_read_summary(PtImport *imp)
 {
 	PtReadInfo *info = &imp->read;
 	StringInfoData buf;
-	int			i;
-
-	/* The column map for the run log: none when the order is PT Direct's. */
-	info->ncolumns = info->map.positional ? 0 : info->map.ncolumns;
-	info->column_fields = palloc(Max(info->ncolumns, 1) * sizeof(int16));
-	for (i = 0; i < info->ncolumns; i++)
-		info->column_fields[i] = info->map.field[i];
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "read as %s%s, %s-separated%s, ",
@@ -639,4 +580,18 @@ pt_read_summary(PtImport *imp)
 			break;
 	}
 	info->summary = buf.data;
+}
+
+/* The names of n fields as a list: "gender", "first_name and gender", "a, b and c". */
+char *
+pt_field_list(const PtField *fields, int n)
+{
+	StringInfoData list;
+	int			i;
+
+	initStringInfo(&list);
+	for (i = 0; i < n; i++)
+		appendStringInfo(&list, "%s%s", i == 0 ? "" : i == n - 1 ? " and " : ", ",
+						 pt_field_name(fields[i]));
+	return list.data;
 }

@@ -45,6 +45,7 @@ const NullableDatum pt_no_argument = {.isnull = true};
 int64		pt_latest_run_id = 0;
 
 static int	current_year(void);
+static void declaration_mismatch(FunctionCallInfo fcinfo, const char *detail) pg_attribute_noreturn();
 
 void		_PG_init(void);
 
@@ -118,14 +119,10 @@ pt_import_clients(PG_FUNCTION_ARGS)
 	/* The result set is made first, so a wrong calling context fails early. */
 	InitMaterializedSRF(fcinfo, 0);
 	if (((ReturnSetInfo *) fcinfo->resultinfo)->setDesc->natts != PT_RESULT_NATTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the SQL declaration of %s does not match the ptimport library",
-						get_func_name(fcinfo->flinfo->fn_oid)),
-				 errdetail("The library returns %d result columns; this declaration has %d.",
-						   PT_RESULT_NATTS,
-						   ((ReturnSetInfo *) fcinfo->resultinfo)->setDesc->natts),
-				 errhint("Run ALTER EXTENSION ptimport UPDATE.")));
+		declaration_mismatch(fcinfo,
+							 psprintf("The library returns %d result columns; this declaration has %d.",
+									  PT_RESULT_NATTS,
+									  ((ReturnSetInfo *) fcinfo->resultinfo)->setDesc->natts));
 
 	memset(&imp, 0, sizeof(imp));
 	imp.version = version;
@@ -185,7 +182,9 @@ pt_sql_version(FunctionCallInfo fcinfo, int nargs_1_0, int nargs_1_1)
 		return PT_SQL_1_1;
 	if (PG_NARGS() == nargs_1_0)
 		return PT_SQL_1_0;
-	pt_declaration_mismatch(fcinfo);
+	declaration_mismatch(fcinfo,
+						 psprintf("The library serves ptimport's SQL versions 1.0 and 1.1; this declaration has %d arguments.",
+								  PG_NARGS()));
 	return PT_SQL_1_1;			/* keep the compiler quiet */
 }
 
@@ -202,15 +201,14 @@ pt_refuse_read_only(const char *what)
 }
 
 /* Raises the error for a declaration that does not match this library. */
-void
-pt_declaration_mismatch(FunctionCallInfo fcinfo)
+static void
+declaration_mismatch(FunctionCallInfo fcinfo, const char *detail)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("the SQL declaration of %s does not match the ptimport library",
 					get_func_name(fcinfo->flinfo->fn_oid)),
-			 errdetail("The library serves ptimport's SQL versions 1.0 and 1.1; this declaration has %d arguments.",
-					   PG_NARGS()),
+			 errdetail("%s", detail),
 			 errhint("Run ALTER EXTENSION ptimport UPDATE.")));
 }
 

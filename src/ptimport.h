@@ -61,7 +61,6 @@ extern int	pt_undo_max_rows;
 extern int64 pt_latest_run_id;
 extern const NullableDatum pt_no_argument;
 extern PtSqlVersion pt_sql_version(FunctionCallInfo fcinfo, int nargs_1_0, int nargs_1_1);
-extern void pt_declaration_mismatch(FunctionCallInfo fcinfo) pg_attribute_noreturn();
 extern void pt_refuse_read_only(const char *what) pg_attribute_noreturn();
 extern PtMode pt_parse_mode(NullableDatum arg);
 extern const char *pt_mode_name(PtMode mode);
@@ -138,14 +137,9 @@ typedef struct PtReadInfo
 	int32		header_line;	/* line of the header row used or skipped; 0: none */
 	const char *header_raw;		/* its text in imp->data (not NUL-terminated) */
 	size_t		header_raw_len;
-	PtColumnMap map;			/* which column holds which field (see
-								 * pt_read_columns_array) */
+	PtColumnMap map;			/* which column holds which field */
 	int			named_columns;	/* header cells with a name */
 	int			ignored_columns;	/* columns with a name that were not read */
-	int			ncolumns;		/* for the run log: columns mapped, 0: PT
-								 * Direct's fixed order */
-	int16	   *column_fields;	/* ... each one's PtField, PT_FIELD_NONE:
-								 * ignored */
 	bool		first_row_seen; /* (collect.c's state) */
 	char	   *summary;		/* for the NOTICE: "read as Windows-1252,
 								 * semicolon-separated, header mapped: 7
@@ -253,9 +247,8 @@ extern void pt_check_size(Datum raw);
 extern void pt_read_options(PtReadOptions *opts, NullableDatum encoding,
 							NullableDatum delimiter, NullableDatum columns);
 extern void pt_read_input(PtImport *imp, bytea *raw, const PtReadOptions *opts);
-extern void pt_decode_input(PtImport *imp, bytea *raw, const char *encoding);
-extern ArrayType *pt_read_columns_array(const PtImport *imp);
 extern void pt_read_summary(PtImport *imp);
+extern char *pt_field_list(const PtField *fields, int n);
 
 /* collect.c */
 extern void pt_collect_rows(PtImport *imp);

@@ -229,12 +229,14 @@ log_rows(PtImport *imp)
 	{
 		const PtProblemRow *row = &imp->problem_rows[i];
 		char	   *raw;
+		size_t		len;
 
 		if (row->national_id && !row->failed)
 			continue;
-		raw = row->masked_raw ? row->masked_raw :
-			pnstrdup(imp->data + row->raw_offset, row->raw_length);
-		raw = pt_db_text(raw, strlen(raw), NULL);
+		if (row->masked_raw)
+			raw = pt_db_text(row->masked_raw, strlen(row->masked_raw), &len);
+		else
+			raw = pt_db_text(imp->data + row->raw_offset, row->raw_length, &len);
 		lines[n++] = row->line_no;
 		if (row->failed)
 			pt_column_add(&kinds, "failed", 6);
@@ -244,7 +246,7 @@ log_rows(PtImport *imp)
 			pt_column_add(&ids, row->internal_id, strlen(row->internal_id));
 		else
 			pt_column_add_null(&ids);
-		pt_column_add(&raws, raw, strlen(raw));
+		pt_column_add(&raws, raw, len);
 	}
 	if (n == 0)
 		return;
@@ -271,20 +273,24 @@ nullable_text(const char *s, char *null_flag)
 	return s ? CStringGetTextDatum(s) : (Datum) 0;
 }
 
-/* The column map as text[]: each file column's field, or NULL if ignored. */
+/*
+ * The column map for the run log, as text[]: each file column's field, or
+ * NULL if ignored; none (NULL) when the columns are in PT Direct's order.
+ */
 static Datum
 column_map(PtImport *imp, char *null_flag)
 {
+	const PtColumnMap *map = &imp->read.map;
 	PtTextColumn col;
 	int			i;
 
-	*null_flag = imp->read.ncolumns > 0 ? ' ' : 'n';
-	if (imp->read.ncolumns == 0)
+	*null_flag = map->positional ? 'n' : ' ';
+	if (map->positional)
 		return (Datum) 0;
 	pt_column_init(&col);
-	for (i = 0; i < imp->read.ncolumns; i++)
+	for (i = 0; i < map->ncolumns; i++)
 	{
-		const char *name = pt_field_name((PtField) imp->read.column_fields[i]);
+		const char *name = pt_field_name((PtField) map->field[i]);
 
 		if (name == NULL)
 			pt_column_add_null(&col);

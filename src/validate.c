@@ -780,16 +780,6 @@ parse_year(const char *s, size_t len, int *year)
 	return PT_YEAR_FOUND;
 }
 
-/*
- * The year a year-of-birth value gives, by the rules of parse_year; false
- * when it gives none.  (The range check is the caller's.)
- */
-bool
-pt_parse_birth_year(const char *s, size_t len, int *year)
-{
-	return parse_year(s, len, year) == PT_YEAR_FOUND;
-}
-
 /* 'm' or 'f' for a gender written as one of gender_words, in any case; else 0. */
 int
 pt_parse_gender(const char *s, size_t len)

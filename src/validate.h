@@ -135,7 +135,6 @@ extern bool pt_valid_mobile(const char *s, size_t len);
 extern bool pt_looks_like_national_id(const char *s, size_t len);
 extern void pt_mask_national_id(const char *s, size_t len, char *out);
 extern bool pt_looks_scientific(const char *s, size_t len);
-extern bool pt_parse_birth_year(const char *s, size_t len, int *year);
 extern int	pt_parse_gender(const char *s, size_t len);
 
 /* Room pt_show_value needs for a value it quotes. */
