@@ -59,21 +59,12 @@ isnt($path, 'none', "the installed update scripts lead from 1.0 to $default_vers
 
 $node->safe_psql('upgraded', "CREATE EXTENSION ptimport VERSION '1.0'");
 
-# Runs $sql in the upgraded database; returns stdout and stderr.
-sub run
-{
-	my ($sql) = @_;
-	my ($ret, $out, $err) = $node->psql('upgraded', $sql, on_error_stop => 1);
-	die "query failed: $err\n$sql" if $ret != 0;
-	return ($out, $err);
-}
-
 # Imports $csv into $account through the 1.0 declaration, which has five
 # arguments; returns the NOTICE and its problem rows.
 sub import_1_0
 {
 	my ($csv, $account, $name, $dry_run) = @_;
-	my ($out, $err) = run(
+	my ($out, $err) = psql_ok($node, 'upgraded',
 		"SELECT line_no, code FROM ptimport.pt_import_clients("
 		  . sql_bytes($csv) . ", $account, "
 		  . ($dry_run ? 'true' : 'false')
@@ -104,7 +95,7 @@ like($notice, qr/imported 3 of 3 rows: 3 inserted/, '1.0: the second file of acc
 for my $case ([ $cafe_nfd, 'A6' ], [ $vip_wide, 'A7' ])
 {
 	my ($name, $client) = @$case;
-	run(qq{
+	psql_ok($node, 'upgraded', qq{
 INSERT INTO ptimport.client_group (account_id, name)
 SELECT $acc1, @{[ sql_text($name) ]}
 WHERE NOT EXISTS (SELECT FROM ptimport.client_group
@@ -124,7 +115,7 @@ like($notice, qr/would import 2 of 2 rows: 1 inserted, 0 updated, 1 unchanged/,
 
 # An application role set up as the 1.0 README said, importing for account
 # 2 under row-level security.
-run(q{
+psql_ok($node, 'upgraded', q{
 CREATE ROLE regress_practice_app;
 GRANT USAGE ON SCHEMA ptimport TO regress_practice_app;
 GRANT EXECUTE ON FUNCTION ptimport.pt_import_clients(bytea, bigint, boolean, text, text) TO regress_practice_app;
@@ -134,7 +125,7 @@ GRANT EXECUTE ON FUNCTION ptimport.submit(bytea, bigint, text, text) TO regress_
 GRANT SELECT, INSERT ON ptimport.inbox TO regress_practice_app;
 GRANT SELECT ON ptimport.inbox_status TO regress_practice_app;
 });
-(undef, $notice) = run(
+(undef, $notice) = psql_ok($node, 'upgraded',
 	"SET ROLE regress_practice_app; SET ptimport.account_id = $acc2;\n"
 	  . "SELECT count(*) FROM ptimport.pt_import_clients("
 	  . sql_bytes("B2,Jon,Kim,1988,m,jon\@example.org\nB3,Kay,Kim,1960,f,,,,Team\n")
@@ -145,7 +136,7 @@ like($notice, qr/imported 2 of 2 rows: 1 inserted, 1 updated, 0 unchanged; 0 row
 # The inbox in every state: done and failed (contents purged), done
 # (contents kept), queued, and a 'processing' row as a worker holds it
 # inside its transaction (inserted directly: the table allows it).
-run(
+psql_ok($node, 'upgraded',
 	"SELECT ptimport.submit(" . sql_bytes("B4,Lu,Kim,1970,m\n") . ", $acc2, 'c.csv');\n"
 	  . "SELECT ptimport.submit('\\x41312c416e6e2c4cff'::bytea, $acc1, 'bad.csv');\n"
 	  . "SELECT ptimport.process_inbox();\n"
@@ -258,7 +249,7 @@ rows_equal(table_rows($node, 'upgraded'), $rows_updated,
 
 # An import through the current declaration updates an old client and
 # finds the old groups case-insensitively and in any normal form.
-($out, $err) = run(
+($out, $err) = psql_ok($node, 'upgraded',
 	"SELECT count(*) FROM ptimport.pt_import_clients("
 	  . sql_bytes("A1,Anne,Lee,1980,f,,,,vip\nA10,Kai,Lee,1991,m,,,,$cafe_nfd\n")
 	  . ", $acc1, source_name => 'new.csv', mode => 'upsert');\n"

@@ -23,20 +23,9 @@ my $dir = PostgreSQL::Test::Utils::tempdir;
 my $source = start_node('source', "autovacuum = off\n");
 $source->safe_psql('postgres', 'CREATE DATABASE practice');
 
-# Runs $sql in database $db of $node as $role (default: the superuser) and
-# dies if it fails; returns stdout and stderr.
-sub run
-{
-	my ($node, $db, $sql, $role) = @_;
-	my ($ret, $out, $err) = $node->psql($db, $sql, on_error_stop => 1,
-		extra_params => [ defined $role ? ('-U', $role) : () ]);
-	die "query failed: $err\n$sql" if $ret != 0;
-	return ($out, $err);
-}
-
 # ---- The database to dump ----
 
-run($source, 'practice', qq{
+psql_ok($source, 'practice', qq{
 CREATE EXTENSION ptimport;
 CREATE ROLE regress_practice_app LOGIN;
 SELECT ptimport.grant_app('regress_practice_app');
@@ -50,12 +39,12 @@ CREATE ROLE regress_reader LOGIN IN ROLE pg_read_all_data;
 });
 
 # Account 1 imports as the application role, account 2 as the superuser.
-run($source, 'practice',
+psql_ok($source, 'practice',
 	"SET ptimport.account_id = $acc1; SELECT count(*) FROM ptimport.pt_import_clients("
 	  . sql_bytes(client_file(300, 'A'))
 	  . ", source_name => 'a.csv')",
 	'regress_practice_app');
-run($source, 'practice',
+psql_ok($source, 'practice',
 	"SELECT count(*) FROM ptimport.pt_import_clients("
 	  . sql_bytes(small_file())
 	  . ", $acc2, source_name => 'b.csv');\n"
@@ -64,18 +53,18 @@ run($source, 'practice',
 	  . ", $acc2, dry_run => true)");
 
 # The inbox: files done and failed by the worker, and files still queued.
-run($source, 'practice',
+psql_ok($source, 'practice',
 	"SET ptimport.account_id = $acc1; SELECT ptimport.submit("
 	  . sql_bytes(client_file(20, 'B'))
 	  . ", source_name => 'b.csv'), ptimport.submit('\\x41004200'::bytea, source_name => 'utf16.csv')",
 	'regress_practice_app');
-run($source, 'practice', 'CALL ptimport.drain_inbox()', 'regress_worker');
-run($source, 'practice',
+psql_ok($source, 'practice', 'CALL ptimport.drain_inbox()', 'regress_worker');
+psql_ok($source, 'practice',
 	"SET ptimport.account_id = $acc1; SELECT ptimport.submit("
 	  . sql_bytes(client_file(10, 'C'))
 	  . ", source_name => 'c.csv')",
 	'regress_practice_app');
-run($source, 'practice',
+psql_ok($source, 'practice',
 	"SELECT ptimport.submit(" . sql_bytes(small_file()) . ", $acc2, source_name => 'd.csv')");
 is( $source->safe_psql(
 		'practice',
@@ -171,13 +160,13 @@ ORDER BY 1});
 			extra_params => [ '-U', 'regress_practice_app' ]),
 		scalar(grep { $_->{account_id} == $acc1 } @{ $source_rows->{client} }),
 		"$db: the application role sees its account's clients");
-	run($target, $db,
+	psql_ok($target, $db,
 		"SET ptimport.account_id = $acc1;\n"
 		  . "SELECT count(*) FROM ptimport.pt_import_clients("
 		  . sql_bytes("N1,New,Client,1980,f,,,,A brand new group\n") . ");\n"
 		  . "SELECT ptimport.submit(" . sql_bytes("N2,Next,Client,1981,m,,,,Another new group\n") . ");",
 		'regress_practice_app');
-	run($target, $db, 'CALL ptimport.drain_inbox()', 'regress_worker');
+	psql_ok($target, $db, 'CALL ptimport.drain_inbox()', 'regress_worker');
 	is( $target->safe_psql(
 			$db,
 			"SELECT string_agg(state, ',' ORDER BY file_id) FROM ptimport.inbox WHERE account_id = $acc1"),
@@ -194,7 +183,7 @@ ORDER BY 1});
 # update's steps.  The README's procedure: create the extension at 1.0,
 # restore everything but the schema, update.
 $source->safe_psql('postgres', 'CREATE DATABASE practice10');
-run($source, 'practice10', qq{
+psql_ok($source, 'practice10', qq{
 CREATE EXTENSION ptimport VERSION '1.0';
 SELECT count(*) FROM ptimport.pt_import_clients(@{[ sql_bytes(client_file(40, 'O')) ]}, $acc1, false, 'UTF8', 'old.csv');
 SELECT ptimport.submit(@{[ sql_bytes(small_file()) ]}, $acc2, 'queued.csv');

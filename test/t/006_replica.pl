@@ -23,7 +23,8 @@ $primary->start;
 
 # Runs $sql in database practice of $node as $role (default: the
 # superuser); returns psql's exit code, stdout and stderr.  VERBOSITY
-# verbose makes psql print each message's SQLSTATE.
+# verbose makes psql print each message's SQLSTATE.  run_ok dies if the
+# statement fails.
 sub run
 {
 	my ($node, $sql, $role) = @_;
@@ -34,9 +35,7 @@ sub run
 sub run_ok
 {
 	my ($node, $sql, $role) = @_;
-	my ($ret, $out, $err) = run($node, $sql, $role);
-	die "query failed: $err\n$sql" if $ret != 0;
-	return ($out, $err);
+	return psql_ok($node, 'practice', "\\set VERBOSITY verbose\n$sql", $role);
 }
 
 # ---- The primary: imports and inbox runs, before and after the backup ----

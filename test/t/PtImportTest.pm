@@ -19,7 +19,7 @@ use Test::More;
 use Time::HiRes qw(time usleep);
 
 our @EXPORT = qw(client_file small_file start_node load_files written
-  import_sql bg_query bg_safe wait_until sql_bytes sql_text
+  import_sql psql_ok bg_query bg_safe wait_until sql_bytes sql_text
   catalog catalogs_equal table_columns table_rows rows_equal);
 
 # The catalog query, next to this module.
@@ -108,6 +108,18 @@ sub import_sql
 
 	return "SELECT $columns FROM ptimport.pt_import_clients("
 	  . "(SELECT data FROM public.test_file WHERE name = '$file'), $account$dry)";
+}
+
+# Runs $sql in database $db of $node as $role (default: the superuser),
+# stopping at the first error; dies if it fails, else returns stdout and
+# stderr.
+sub psql_ok
+{
+	my ($node, $db, $sql, $role) = @_;
+	my ($ret, $out, $err) = $node->psql($db, $sql, on_error_stop => 1,
+		extra_params => [ defined $role ? ('-U', $role) : () ]);
+	die "query failed: $err\n$sql" if $ret != 0;
+	return ($out, $err);
 }
 
 # A Perl string as SQL: a bytea literal of its UTF-8 bytes, or that decoded
